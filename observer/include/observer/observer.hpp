@@ -1,0 +1,67 @@
+// The independent witness: perf samples of the exceptions:page_fault_user
+// tracepoint for a process tree, read through libperf and decoded with
+// libtraceevent. It sees every user-mode hardware page fault, before the
+// kernel handles it, whatever the kernel under test counts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace observer {
+
+// x86 page fault error code bits.
+constexpr std::uint32_t pf_prot = 1, pf_write = 2, pf_user = 4;
+
+struct fault_sample {
+    pid_t pid = 0, tid = 0;
+    std::uint64_t time = 0;
+    std::uint64_t address = 0;
+    std::uint64_t ip = 0;
+    std::uint32_t error_code = 0;
+    std::string comm; // the task's name when it faulted
+
+    bool user_write_to_present() const {
+        return (error_code & (pf_prot | pf_write | pf_user)) == (pf_prot | pf_write | pf_user);
+    }
+};
+
+struct observation {
+    std::vector<fault_sample> faults; // every user fault of the tree since the last restart
+    std::uint64_t lost = 0;           // samples the kernel dropped (ring buffer full)
+    std::uint64_t records = 0;        // records read, of any kind
+};
+
+class fault_observer {
+  public:
+    // Attaches to `pid` and the processes it will fork, counting from its next
+    // exec. On failure returns nullptr and says why in `why`.
+    static std::unique_ptr<fault_observer> attach(pid_t pid, std::string& why);
+    ~fault_observer();
+    fault_observer(const fault_observer&) = delete;
+    fault_observer& operator=(const fault_observer&) = delete;
+
+    // Reads what the ring buffers hold. Call it often enough that they never fill.
+    void drain();
+    // Forgets the faults from before the newest exec in the tree (where the
+    // kernel restarted its record).
+    void restart();
+    // Everything since the last restart, after a final drain.
+    observation take();
+    // Minor faults of the whole tree (children are added when they exit).
+    std::uint64_t minor_faults();
+
+    struct impl;
+
+  private:
+    explicit fault_observer(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> p_;
+};
+
+// Where tracefs is mounted, mounting it if needed; empty if it cannot be had.
+std::string tracefs_root();
+
+} // namespace observer

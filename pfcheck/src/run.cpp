@@ -1,0 +1,231 @@
+#include "run.hpp"
+
+#include "observer/observer.hpp"
+#include "oracle/oracle.hpp"
+#include "workloads/catalogue.hpp"
+#include "workloads/executor.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+namespace pfcheck {
+
+int run_report::passed() const {
+    int n = 0;
+    for (const auto& v : verdicts)
+        n += v.pass;
+    return n;
+}
+
+namespace {
+
+std::string self_path() {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return {};
+    buf[n] = '\0';
+    return buf;
+}
+
+// [vsyscall] is shown by /proc/PID/maps on x86_64 but is no VMA.
+oracle::layout observed_layout(const std::string& maps) {
+    auto l = oracle::parse_maps(maps);
+    std::erase_if(l, [](const oracle::vma& v) { return v.name == "[vsyscall]"; });
+    return l;
+}
+
+// Asks the kernel and drains perf until both agree twice in a row, so that a
+// fault still in flight when the query starts is seen by both or by neither.
+void query(const pf_syscalls& sys, const std::string& name, observer::fault_observer* obs,
+           evidence& e) {
+    pf_stat first{}, again{};
+    for (int round = 0; round < 5; ++round) {
+        e.kernel_errno = sys.get_info(name, &first);
+        if (obs)
+            obs->drain();
+        int err2 = sys.get_info(name, &again);
+        if (e.kernel_errno == 0 && err2 == 0 &&
+            first.cow_page_faults == again.cow_page_faults)
+            break;
+    }
+    if (e.kernel_errno == 0)
+        e.kernel = first;
+}
+
+verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_options& opt,
+                const oracle::kernel_model& model, const std::string& program) {
+    evidence e;
+    e.s = &s;
+    e.prediction = oracle::predict(s, model);
+    std::unique_ptr<observer::fault_observer> obs;
+    if (!opt.use_perf)
+        e.perf_unavailable = "disabled with --no-perf";
+
+    workloads::hooks h;
+    h.before_exec = [&](pid_t root) {
+        // Track the name before the exec, so that the exec starts the record.
+        int err = sys.set_param(s.name);
+        if (err) {
+            e.run_errors.push_back("pf_set_param(\"" + s.name + "\") failed: " + errno_name(err));
+            return false;
+        }
+        if (opt.use_perf) {
+            std::string why;
+            obs = observer::fault_observer::attach(root, why);
+            if (!obs)
+                e.perf_unavailable = why;
+        }
+        return true;
+    };
+    h.after_step = [&] {
+        if (obs)
+            obs->drain();
+    };
+    h.after_exec_step = [&] {
+        if (obs)
+            obs->restart();
+    };
+    h.at_query = [&](const workloads::query_point& q) {
+        e.layout = observed_layout(q.maps);
+        e.slots = q.slots;
+        e.segv_writes = q.segv_writes;
+        query(sys, s.name, obs.get(), e);
+        if (obs)
+            e.perf = obs->take();
+        if (e.perf && opt.dump_samples)
+            for (const auto& f : e.perf->faults)
+                std::fprintf(stderr, "  sample t=%llu pid=%d tid=%d comm=%s addr=%#llx err=%u\n",
+                             static_cast<unsigned long long>(f.time), f.pid, f.tid,
+                             f.comm.c_str(), static_cast<unsigned long long>(f.address),
+                             f.error_code);
+    };
+    auto ran = workloads::execute(s, program, opt.workdir, h);
+    e.run_errors.insert(e.run_errors.end(), ran.errors.begin(), ran.errors.end());
+    if (obs)
+        e.minor_faults = obs->minor_faults(); // every process has exited now
+    return judge(e);
+}
+
+} // namespace
+
+run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
+    run_report r;
+    auto model = oracle::model_for_release(kernel_release());
+    r.kernel_model = model.name;
+    std::string program = self_path();
+    if (program.empty()) {
+        r.fatal = "cannot find pfcheck's own path in /proc/self/exe (is /proc mounted?)";
+        return r;
+    }
+    // A kernel without the syscalls cannot be judged at all: say so once.
+    pf_stat probe{};
+    int err = sys.get_info("pfcheck_probe", &probe);
+    if (err == ENOSYS) {
+        r.fatal = "the kernel does not implement pf_get_info at syscall " +
+                  std::to_string(sys.numbers().get_info) + " (ENOSYS; numbers from " +
+                  sys.numbers().origin + ", override with --nr)";
+        return r;
+    }
+    std::vector<const oracle::scenario*> chosen;
+    if (opt.scenarios.empty()) {
+        for (const auto& s : workloads::catalogue())
+            chosen.push_back(&s);
+    } else {
+        for (const auto& name : opt.scenarios) {
+            const auto* s = workloads::find(name);
+            if (!s) {
+                r.fatal = "no scenario named '" + name + "' (see `pfcheck list`)";
+                return r;
+            }
+            chosen.push_back(s);
+        }
+    }
+    int i = 0;
+    for (const auto* s : chosen) {
+        ++i;
+        auto v = run_one(*s, sys, opt, model, program);
+        std::fprintf(stderr, "[%2d/%zu] %-16s %s\n", i, chosen.size(), s->name.c_str(),
+                     v.pass ? "pass" : "FAIL");
+        if (!v.pass || opt.verbose)
+            std::fputs(to_text(v).c_str(), stderr);
+        r.verdicts.push_back(std::move(v));
+    }
+    return r;
+}
+
+static nlohmann::json optional_json(const std::optional<long>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json to_json(const verdict& v) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : v.rows) {
+        rows.push_back({{"start", r.area.start},
+                        {"end", r.area.end},
+                        {"perms", r.area.perms},
+                        {"name", r.area.name},
+                        {"controlled", r.controlled},
+                        {"oracle", optional_json(r.predicted)},
+                        {"perf", optional_json(r.observed)},
+                        {"kernel", optional_json(r.reported)},
+                        {"agree", r.agree}});
+    }
+    const auto* s = workloads::find(v.scenario);
+    return {{"scenario", v.scenario},
+            {"proves", s ? s->proves : ""},
+            {"pass", v.pass},
+            {"oracle_total", v.predicted_total},
+            {"perf_total", optional_json(v.observed_total)},
+            {"kernel_total", optional_json(v.reported_total)},
+            {"perf", v.perf_status},
+            {"problems", v.problems},
+            {"diagnoses", v.diagnoses},
+            {"vmas", rows}};
+}
+
+nlohmann::json to_json(const run_report& r) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& v : r.verdicts)
+        all.push_back(to_json(v));
+    return {{"kernel_release", kernel_release()},
+            {"kernel_model", r.kernel_model},
+            {"fatal", r.fatal},
+            {"passed", r.passed()},
+            {"failed", static_cast<int>(r.verdicts.size()) - r.passed()},
+            {"scenarios", all}};
+}
+
+std::string to_text(const verdict& v) {
+    std::ostringstream out;
+    auto cell = [](const std::optional<long>& x) { return x ? std::to_string(*x) : "-"; };
+    out << "  scenario " << v.scenario << ": " << (v.pass ? "pass" : "FAIL") << "  (perf "
+        << v.perf_status << ")\n";
+    out << "    VMA                                  oracle   perf kernel\n";
+    for (const auto& r : v.rows) {
+        bool interesting = r.controlled || r.reported.value_or(0) || r.observed.value_or(0);
+        if (!interesting)
+            continue;
+        char line[200];
+        std::snprintf(line, sizeof line, "    %08llx-%08llx %-4s %-12.12s %6s %6s %6s%s\n",
+                      static_cast<unsigned long long>(r.area.start),
+                      static_cast<unsigned long long>(r.area.end), r.area.perms.c_str(),
+                      r.area.name.c_str(), cell(r.predicted).c_str(), cell(r.observed).c_str(),
+                      cell(r.reported).c_str(), r.agree ? "" : "  <- differs");
+        out << line;
+    }
+    out << "    total (oracle: its regions only)      " << v.predicted_total << "  "
+        << cell(v.observed_total) << "  " << cell(v.reported_total) << "\n";
+    for (const auto& p : v.problems)
+        out << "    problem: " << p << "\n";
+    for (const auto& d : v.diagnoses)
+        out << "    diagnosis: " << d << "\n";
+    return out.str();
+}
+
+} // namespace pfcheck

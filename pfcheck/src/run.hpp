@@ -1,0 +1,35 @@
+// `pfcheck run`: every scenario, three answers each, one verdict each.
+#pragma once
+
+#include "abi.hpp"
+#include "verdict.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace pfcheck {
+
+struct run_options {
+    std::vector<std::string> scenarios; // empty: all
+    bool use_perf = true;
+    std::string workdir = "/tmp";
+    bool verbose = false;
+    bool dump_samples = false; // print every perf sample of the tracked name
+};
+
+struct run_report {
+    std::vector<verdict> verdicts;
+    std::string kernel_model;
+    std::string fatal; // non-empty: nothing could be judged (ENOSYS, say)
+    int passed() const;
+};
+
+run_report run_scenarios(const pf_syscalls& sys, const run_options& opt);
+
+nlohmann::json to_json(const verdict& v);
+nlohmann::json to_json(const run_report& r);
+// The human-readable table of one verdict.
+std::string to_text(const verdict& v);
+
+} // namespace pfcheck

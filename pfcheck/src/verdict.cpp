@@ -1,0 +1,235 @@
+#include "verdict.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace pfcheck {
+
+namespace {
+
+std::string hex(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+std::string describe(const oracle::vma& v) {
+    return hex(v.start) + "-" + hex(v.end) + (v.name.empty() ? "" : " " + v.name);
+}
+
+constexpr std::uint64_t page_mask = ~std::uint64_t{4095};
+
+bool counts_for_cow(const observer::fault_sample& f, const std::string& comm,
+                    const oracle::layout& l, const segv_list& segv) {
+    if (f.comm != comm || !f.user_write_to_present())
+        return false;
+    for (const auto& [pid, address] : segv)
+        if (f.tid == pid && (f.address & page_mask) == (address & page_mask))
+            return false;
+    // Outside every VMA of the final layout (unmapped since, or another
+    // process's mapping): the tracepoint cannot tell, so it counts.
+    auto i = oracle::find_vma(l, f.address);
+    return !i || !l[*i].shared();
+}
+
+// A known mistake: the scenarios where it shows, and which way the kernel errs.
+struct known_bug {
+    const char* diagnosis;
+    std::set<std::string> scenarios;
+    int sign; // +1: kernel counts more than predicted; -1: fewer
+};
+
+const std::vector<known_bug>& known_bugs() {
+    static const std::vector<known_bug> bugs = {
+        {"counts first-touch writes as CoW (the fault on a not-present page is not CoW)",
+         {"first_touch", "file_write_1st", "untouched_fork", "dontneed", "zero_page_fork",
+          "reexec", "file_fork_clean"},
+         +1},
+        {"counts writes to MAP_SHARED memory (shared pages are written in place)",
+         {"shared_writes"},
+         +1},
+        {"counts only faults that copy the page, missing reuse faults",
+         {"write_aft_exit", "child_outlives", "threads_page", "mprotect_shared", "dontneed",
+          "vfork_shared"},
+         -1},
+        {"misses the faults of forked children",
+         {"child_first", "fork_chain", "grandchild_orph", "parent_first", "large_region"},
+         -1},
+        {"does not reset the record when the process is executed again",
+         {"reexec", "exec_child"},
+         +1},
+        {"counts faults that the kernel takes in kernel mode (copy_to_user)",
+         {"kernel_write"},
+         +1},
+        {"counts a renamed process by its old name, or matches names loosely",
+         {"rename_child"},
+         +1},
+    };
+    return bugs;
+}
+
+} // namespace
+
+long perf_cow_total(const observer::observation& o, const std::string& comm,
+                    const oracle::layout& l, const segv_list& segv) {
+    long n = 0;
+    for (const auto& f : o.faults)
+        n += counts_for_cow(f, comm, l, segv);
+    return n;
+}
+
+std::vector<long> perf_per_vma(const observer::observation& o, const std::string& comm,
+                               const oracle::layout& l, const segv_list& segv) {
+    std::vector<long> per(l.size(), 0);
+    for (const auto& f : o.faults)
+        if (counts_for_cow(f, comm, l, segv))
+            if (auto i = oracle::find_vma(l, f.address))
+                ++per[*i];
+    return per;
+}
+
+verdict judge(const evidence& e) {
+    verdict v;
+    const auto& s = *e.s;
+    v.scenario = s.name;
+    for (const auto& err : e.run_errors)
+        v.problems.push_back("the workload did not run as scripted: " + err);
+    for (const auto& err : e.prediction.errors)
+        v.problems.push_back("the oracle rejects the scenario: " + err);
+
+    int nslots = oracle::slot_count(s);
+    auto binned = oracle::bin(e.prediction, e.slots, e.layout);
+    std::vector<long> perf;
+    if (e.perf) {
+        v.perf_status = "ok";
+        perf = perf_per_vma(*e.perf, s.name, e.layout, e.segv_writes);
+        v.observed_total = perf_cow_total(*e.perf, s.name, e.layout, e.segv_writes);
+        if (e.perf->lost)
+            v.problems.push_back("perf lost " + std::to_string(e.perf->lost) +
+                                 " samples: its counts are a lower bound");
+        if (e.minor_faults && static_cast<std::uint64_t>(*v.observed_total) > e.minor_faults)
+            v.problems.push_back("perf saw more CoW faults (" + std::to_string(*v.observed_total) +
+                                 ") than minor faults (" + std::to_string(e.minor_faults) + ")");
+    } else {
+        v.perf_status = "unavailable: " + e.perf_unavailable;
+    }
+
+    // Kernel rows, matched to observed VMAs by range.
+    std::map<std::pair<std::uint64_t, std::uint64_t>, long> kernel_by_range;
+    if (e.kernel) {
+        const auto& k = *e.kernel;
+        v.reported_total = k.cow_page_faults;
+        std::size_t expected_n = std::min<std::size_t>(e.layout.size(), max_size);
+        if (k.nb_vma < 0 || k.nb_vma > max_size) {
+            v.problems.push_back("nb_vma is " + std::to_string(k.nb_vma) +
+                                 ", outside 0..128: the tester would index past its arrays");
+            v.diagnoses.push_back("nb_vma above 128 (the layout must be clamped to MAX_SIZE)");
+        } else {
+            bool same = static_cast<std::size_t>(k.nb_vma) == expected_n;
+            for (int i = 0; i < k.nb_vma; ++i) {
+                auto start = static_cast<std::uint64_t>(k.vma_list_start[i]);
+                auto end = static_cast<std::uint64_t>(k.vma_list_end[i]);
+                kernel_by_range[{start, end}] = k.vma_fault[i];
+                if (static_cast<std::size_t>(i) >= e.layout.size() ||
+                    e.layout[i].start != start || e.layout[i].end != end)
+                    same = false;
+            }
+            if (!same) {
+                v.problems.push_back("the reported layout (" + std::to_string(k.nb_vma) +
+                                     " VMAs) is not the process's layout at query time (" +
+                                     std::to_string(e.layout.size()) + " VMAs, " +
+                                     std::to_string(expected_n) + " reportable)");
+                v.diagnoses.push_back(
+                    "layout taken at the wrong moment, or not the last executed process's");
+            }
+        }
+    } else if (e.kernel_errno) {
+        v.problems.push_back("pf_get_info failed: " + errno_name(e.kernel_errno));
+    } else {
+        v.problems.push_back("the kernel was not asked: the scenario did not reach its query");
+    }
+
+    long kernel_controlled = 0, predicted_controlled = 0;
+    for (std::size_t i = 0; i < e.layout.size(); ++i) {
+        vma_row row;
+        row.area = e.layout[i];
+        row.controlled = oracle::controlled(row.area, e.slots, nslots);
+        if (row.controlled)
+            row.predicted = binned.per_vma[i];
+        if (e.perf)
+            row.observed = perf[i];
+        if (auto it = kernel_by_range.find({row.area.start, row.area.end});
+            it != kernel_by_range.end())
+            row.reported = it->second;
+        else if (e.kernel && i < max_size)
+            v.problems.push_back("the kernel does not report VMA " + describe(row.area));
+
+        if (row.reported && row.predicted && *row.reported != *row.predicted) {
+            row.agree = false;
+            v.problems.push_back("VMA " + describe(row.area) + ": kernel " +
+                                 std::to_string(*row.reported) + ", oracle " +
+                                 std::to_string(*row.predicted));
+        }
+        if (row.reported && row.observed && *row.reported != *row.observed) {
+            row.agree = false;
+            v.problems.push_back("VMA " + describe(row.area) + ": kernel " +
+                                 std::to_string(*row.reported) + ", perf " +
+                                 std::to_string(*row.observed));
+        }
+        if (row.predicted && row.observed && *row.predicted != *row.observed) {
+            row.agree = false;
+            v.problems.push_back("VMA " + describe(row.area) + ": oracle " +
+                                 std::to_string(*row.predicted) + ", perf " +
+                                 std::to_string(*row.observed) +
+                                 " (the oracle's model of this kernel is wrong: a pfcheck bug)");
+        }
+        if (row.controlled) {
+            predicted_controlled += row.predicted.value_or(0);
+            kernel_controlled += row.reported.value_or(0);
+        }
+        v.rows.push_back(row);
+    }
+    v.predicted_total = e.prediction.total;
+
+    if (v.reported_total && v.observed_total && *v.reported_total != *v.observed_total)
+        v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) + ", perf " +
+                             std::to_string(*v.observed_total));
+    if (v.reported_total && *v.reported_total < e.prediction.total)
+        v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) +
+                             ", below the " + std::to_string(e.prediction.total) +
+                             " CoW faults the oracle predicts in the scenario's regions alone");
+
+    // Name the cause when the controlled counts err the way a known bug does.
+    if (e.kernel && kernel_controlled != predicted_controlled) {
+        int sign = kernel_controlled > predicted_controlled ? +1 : -1;
+        for (const auto& bug : known_bugs())
+            if (bug.sign == sign && bug.scenarios.count(s.name))
+                v.diagnoses.push_back(bug.diagnosis);
+        // Counts right in total but in the wrong VMAs: shifted by an index?
+        std::vector<long> k, p;
+        for (const auto& row : v.rows)
+            if (row.reported) {
+                k.push_back(*row.reported);
+                p.push_back(row.predicted.value_or(row.observed.value_or(0)));
+            }
+        for (int shift : {-1, +1}) {
+            bool match = k.size() > 2;
+            for (std::size_t i = 0; match && i < k.size(); ++i) {
+                long j = static_cast<long>(i) + shift;
+                long want = j >= 0 && j < static_cast<long>(p.size()) ? p[j] : 0;
+                match = k[i] == want;
+            }
+            if (match)
+                v.diagnoses.push_back("per-VMA counts shifted by one index");
+        }
+    }
+    if (e.kernel && v.diagnoses.empty() && !v.problems.empty() && e.run_errors.empty())
+        v.diagnoses.push_back("no known pattern: compare the rows above with `pfcheck explain " +
+                              s.name + "`");
+    v.pass = v.problems.empty();
+    return v;
+}
+
+} // namespace pfcheck
