@@ -8,6 +8,7 @@
 #include <sstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 // libperf and libtraceevent are C libraries whose headers lack extern "C".
@@ -81,7 +82,8 @@ struct fault_observer::impl {
 
     std::vector<pending> queue;
     std::map<pid_t, std::string> comm_of; // by tid
-    std::uint64_t last_exec = 0;          // time of the newest exec in the tree
+    std::uint64_t settled = 0;            // records put in order so far
+    std::uint64_t last_exec = 0;          // order of the newest exec in the tree
     observation seen;
 
     ~impl() {
@@ -193,21 +195,25 @@ struct fault_observer::impl {
     }
 
     // Orders the queued records by time and gives each fault its task's name.
+    // Records of equal time keep the order of their ring buffer, which is the
+    // order they happened in on that CPU: clocks can be coarse.
     void settle() {
         std::stable_sort(queue.begin(), queue.end(),
                          [](const pending& a, const pending& b) { return a.time < b.time; });
         for (auto& r : queue) {
+            ++settled;
             switch (r.what) {
             case pending::comm:
                 comm_of[r.tid] = r.comm_name;
                 if (r.exec)
-                    last_exec = std::max(last_exec, r.time);
+                    last_exec = settled;
                 break;
             case pending::fork:
                 comm_of[r.tid] = comm_of[r.parent_tid];
                 break;
             case pending::sample:
                 r.fault.comm = comm_of[r.fault.tid];
+                r.fault.order = settled;
                 seen.faults.push_back(std::move(r.fault));
                 break;
             }
@@ -256,6 +262,10 @@ std::unique_ptr<fault_observer> fault_observer::attach(pid_t pid, std::string& w
     attr.comm = 1;
     attr.task = 1;
     attr.sample_id_all = 1;
+    // The default perf clock may tick in jiffies on a minimal kernel; order by
+    // the clocksource instead (ties keep ring-buffer order, see settle()).
+    attr.use_clockid = 1;
+    attr.clockid = CLOCK_MONOTONIC;
 
     p->cpus = perf_cpu_map__new(nullptr);
     p->threads = perf_thread_map__new_array(1, &pid);
@@ -303,7 +313,7 @@ void fault_observer::restart() {
     p_->drain();
     p_->settle();
     std::erase_if(p_->seen.faults,
-                  [&](const fault_sample& f) { return f.time < p_->last_exec; });
+                  [&](const fault_sample& f) { return f.order < p_->last_exec; });
 }
 
 observation fault_observer::take() {

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
     run->add_flag("!--no-perf", ro.use_perf, "do not use perf as a witness");
     run->add_option("--workdir", ro.workdir, "writable directory for scenario links");
     run->add_flag("--verbose,-v", ro.verbose, "print every verdict's table, not only failures");
-    run->add_flag("--dump-samples", ro.dump_samples, "print every perf sample (for debugging)");
+    run->add_flag("--dump-samples", ro.dump_samples, "print the perf samples of failed scenarios");
 
     std::string abi_json_path;
     auto* abi = app.add_subcommand("abi-test",

@@ -98,18 +98,18 @@ verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
         query(sys, s.name, obs.get(), e);
         if (obs)
             e.perf = obs->take();
-        if (e.perf && opt.dump_samples)
-            for (const auto& f : e.perf->faults)
-                std::fprintf(stderr, "  sample t=%llu pid=%d tid=%d comm=%s addr=%#llx err=%u\n",
-                             static_cast<unsigned long long>(f.time), f.pid, f.tid,
-                             f.comm.c_str(), static_cast<unsigned long long>(f.address),
-                             f.error_code);
     };
     auto ran = workloads::execute(s, program, opt.workdir, h);
     e.run_errors.insert(e.run_errors.end(), ran.errors.begin(), ran.errors.end());
     if (obs)
         e.minor_faults = obs->minor_faults(); // every process has exited now
-    return judge(e);
+    auto v = judge(e);
+    if (e.perf && opt.dump_samples && !v.pass)
+        for (const auto& f : e.perf->faults)
+            std::fprintf(stderr, "  sample t=%llu pid=%d tid=%d comm=%s addr=%#llx err=%u\n",
+                         static_cast<unsigned long long>(f.time), f.pid, f.tid, f.comm.c_str(),
+                         static_cast<unsigned long long>(f.address), f.error_code);
+    return v;
 }
 
 } // namespace

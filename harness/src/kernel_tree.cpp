@@ -1,0 +1,250 @@
+#include "kernel_tree.hpp"
+
+#include "process.hpp"
+
+#include <algorithm>
+#include <boost/uuid/detail/sha1.hpp>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <sys/stat.h>
+#include <utime.h>
+
+namespace fs = std::filesystem;
+
+namespace harness {
+
+namespace {
+
+const std::vector<std::string> git_identity = {"-c", "user.name=pfcheck", "-c",
+                                               "user.email=pfcheck@localhost"};
+constexpr const char* base_tag = "pfcheck-base";
+
+std::vector<std::string> git_args(std::vector<std::string> rest) {
+    std::vector<std::string> a = git_identity;
+    a.insert(a.end(), rest.begin(), rest.end());
+    return a;
+}
+
+bool git(const fs::path& dir, const std::vector<std::string>& args, std::string& why,
+         const fs::path& log = {}) {
+    command c{"git", git_args(args), dir};
+    c.log = log;
+    c.append_log = true;
+    auto r = run(c);
+    if (!r.ok()) {
+        why = "git " + args.front() + " failed in " + dir.string();
+        if (!r.tail.empty())
+            why += ": " + r.tail.back();
+        return false;
+    }
+    return true;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string sha1_hex(const std::string& data) {
+    boost::uuids::detail::sha1 h;
+    h.process_bytes(data.data(), data.size());
+    unsigned int digest[5];
+    h.get_digest(digest);
+    char out[41];
+    for (int i = 0; i < 5; ++i)
+        std::snprintf(out + 8 * i, 9, "%08x", digest[i]);
+    return out;
+}
+
+bool read_version(kernel_tree& t, std::string& why) {
+    std::string mk = read_text(t.src / "Makefile");
+    std::smatch m;
+    int sub = 0;
+    auto field = [&](const char* name, int& v) {
+        std::regex re(std::string("\\n") + name + " = ([0-9]+)");
+        if (!std::regex_search(mk, m, re))
+            return false;
+        v = std::stoi(m[1]);
+        return true;
+    };
+    if (!field("VERSION", t.major) || !field("PATCHLEVEL", t.minor)) {
+        why = t.src.string() + " does not look like a kernel tree (no VERSION in its Makefile)";
+        return false;
+    }
+    field("SUBLEVEL", sub);
+    t.version = std::to_string(t.major) + "." + std::to_string(t.minor) + "." + std::to_string(sub);
+    return true;
+}
+
+// Make `dir` a git repository whose tag pfcheck-base is its current content.
+bool snapshot(const fs::path& dir, std::string& why) {
+    auto log = dir.parent_path() / "git.log";
+    if (!fs::exists(dir / ".git") && !git(dir, {"init", "-q"}, why, log))
+        return false;
+    // Debian's tree ignores everything at its top level: add regardless.
+    if (!git(dir, {"add", "-f", "-A", "."}, why, log))
+        return false;
+    auto status = capture("git", {"status", "--porcelain"}, dir);
+    if (!status.out.empty() || !capture("git", {"rev-parse", "HEAD"}, dir).ok) {
+        if (!git(dir, {"commit", "-q", "--allow-empty", "-m", "pristine kernel source"}, why, log))
+            return false;
+    }
+    return git(dir, {"tag", "-f", base_tag}, why, log);
+}
+
+} // namespace
+
+std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) {
+    const fs::path tarball = "/usr/src/linux-source-6.1.tar.xz";
+    kernel_tree t;
+    t.id = "debian-6.1";
+    fs::path root = cache / "trees" / t.id;
+    t.src = root / "src";
+    if (!fs::exists(t.src / ".git" / "refs" / "tags" / base_tag)) {
+        if (!fs::exists(tarball)) {
+            why = tarball.string() + " is missing: install the linux-source-6.1 package";
+            return std::nullopt;
+        }
+        say("source", "unpacking " + tarball.string() + " (about 20 s, once)");
+        fs::remove_all(root);
+        fs::create_directories(root);
+        command c{"tar", {"-xf", tarball.string(), "-C", root.string()}};
+        c.timeout = std::chrono::seconds(600);
+        auto r = run(c);
+        if (!r.ok()) {
+            why = "cannot unpack " + tarball.string() + (r.tail.empty() ? "" : ": " + r.tail.back());
+            return std::nullopt;
+        }
+        fs::rename(root / "linux-source-6.1", t.src);
+        say("source", "recording the pristine tree in git (about 30 s, once)");
+        if (!snapshot(t.src, why))
+            return std::nullopt;
+    }
+    if (!read_version(t, why))
+        return std::nullopt;
+    return t;
+}
+
+std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache,
+                                     std::string& why) {
+    std::error_code ec;
+    fs::path abs = fs::canonical(ksrc, ec);
+    if (ec || !fs::exists(abs / "Makefile")) {
+        why = "KSRC=" + ksrc.string() + " is not a kernel tree (no Makefile there)";
+        return std::nullopt;
+    }
+    kernel_tree t;
+    t.id = "user-" + sha1_hex(abs.string()).substr(0, 8);
+    fs::path root = cache / "trees" / t.id;
+    t.src = root / "src";
+    fs::create_directories(t.src);
+    // Without -t: a file rewritten because its content changed gets a new
+    // modification time, and make sees it; identical files are left alone.
+    say("source", "syncing " + abs.string() + " into the cache");
+    // The tree's own .gitignore files name its build products: leave them out,
+    // so that an in-tree build there does not break the out-of-tree one here.
+    command c{"rsync",
+              {"-rlc", "--delete", "--exclude=.git", "--filter=:- .gitignore",
+               abs.string() + "/", t.src.string() + "/"}};
+    c.timeout = std::chrono::seconds(1200);
+    auto r = run(c);
+    if (!r.ok()) {
+        why = r.error.empty() ? "rsync from " + abs.string() + " failed" : r.error;
+        return std::nullopt;
+    }
+    // The synced content is the new base; the series goes on top of it.
+    if (fs::exists(t.src / ".git") && !git(t.src, {"checkout", "-q", "-B", "pfcheck"}, why))
+        return std::nullopt;
+    if (!snapshot(t.src, why) || !read_version(t, why))
+        return std::nullopt;
+    fs::remove(root / "series.stamp");
+    return t;
+}
+
+bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why) {
+    std::vector<fs::path> patches;
+    std::string fingerprint = capture("git", {"rev-parse", base_tag}, t.src).out;
+    if (!series.empty()) {
+        if (!fs::is_directory(series)) {
+            why = "no patch series at " + series.string();
+            return false;
+        }
+        for (const auto& e : fs::directory_iterator(series))
+            if (e.path().extension() == ".patch")
+                patches.push_back(e.path());
+        std::sort(patches.begin(), patches.end());
+        if (patches.empty()) {
+            why = series.string() + " holds no .patch files";
+            return false;
+        }
+        for (const auto& p : patches)
+            fingerprint += p.filename().string() + read_text(p);
+    }
+    fingerprint = sha1_hex(fingerprint);
+    fs::path stamp = t.src.parent_path() / "series.stamp";
+    if (read_text(stamp) == fingerprint && capture("git", {"status", "--porcelain"}, t.src).out.empty()) {
+        say("patch", "series already applied: nothing to do");
+        return true;
+    }
+
+    // Remember the files the applied series touched, to keep their times if
+    // the new series leaves them as they are.
+    struct kept {
+        std::string hash;
+        struct stat st;
+    };
+    std::map<std::string, kept> before;
+    auto changed = capture("git", {"diff", "--name-only", base_tag, "HEAD"}, t.src);
+    std::istringstream names(changed.out);
+    for (std::string name; std::getline(names, name);) {
+        fs::path p = t.src / name;
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0)
+            before[name] = {capture("git", {"hash-object", p.string()}).out, st};
+    }
+
+    auto log = t.src.parent_path() / "git.log";
+    capture("git", {"am", "--abort"}, t.src);
+    if (!git(t.src, {"reset", "-q", "--hard", base_tag}, why, log) ||
+        !git(t.src, {"clean", "-q", "-fdx"}, why, log))
+        return false;
+    if (!patches.empty()) {
+        say("patch", "applying " + std::to_string(patches.size()) + " patches from " +
+                         series.string());
+        std::vector<std::string> am = {"am", "-q"};
+        for (const auto& p : patches)
+            am.push_back(p.string());
+        command c{"git", git_args(am), t.src};
+        c.log = log;
+        c.append_log = true;
+        auto r = run(c);
+        if (!r.ok()) {
+            std::string failed;
+            for (const auto& line : r.tail)
+                if (line.rfind("Patch failed at", 0) == 0 || line.rfind("error:", 0) == 0)
+                    failed += (failed.empty() ? "" : "; ") + line;
+            capture("git", {"am", "--abort"}, t.src);
+            git(t.src, {"reset", "-q", "--hard", base_tag}, why, log);
+            why = "the patch series does not apply to " + t.version + ": " +
+                  (failed.empty() ? "git am failed" : failed) + " (log: " + log.string() + ")";
+            fs::remove(stamp);
+            return false;
+        }
+    }
+    for (const auto& [name, k] : before) {
+        fs::path p = t.src / name;
+        if (fs::exists(p) && capture("git", {"hash-object", p.string()}).out == k.hash) {
+            utimbuf times{k.st.st_atime, k.st.st_mtime};
+            ::utime(p.c_str(), &times);
+        }
+    }
+    std::ofstream(stamp) << fingerprint;
+    return true;
+}
+
+} // namespace harness

@@ -1,0 +1,64 @@
+#include "qemu.hpp"
+
+#include "process.hpp"
+
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace harness {
+
+bool is_kernel_report(const std::string& line) {
+    // "traps: prog[42] general protection fault" is a user program's fault: not matched.
+    static const std::regex re(
+        R"((\bBUG: |\bWARNING: |kernel BUG at|\bOops\b|Kernel panic - not syncing|Unable to handle kernel|\bKASAN:|\bUBSAN:|possible circular locking|unreferenced object))");
+    return std::regex_search(line, re);
+}
+
+boot_outcome boot(const boot_request& r) {
+    boot_outcome out;
+    fs::create_directories(r.console_log.parent_path());
+    fs::remove(r.results_file);
+    std::string qemu = r.arch == "x86_64" ? "qemu-system-x86_64" : "qemu-system-i386";
+    // panic=-1: a panicking guest reboots at once, which -no-reboot turns into QEMU's exit.
+    std::string cmdline = "console=ttyS0 panic=-1 " + r.extra_cmdline + " -- " + r.guest_args;
+    command c{qemu,
+              {"-m", "512", "-display", "none", "-monitor", "none", "-no-reboot", "-serial",
+               "stdio", "-serial", "file:" + r.results_file.string(), "-kernel", r.kernel.string(),
+               "-initrd", r.initrd.string(), "-append", cmdline, "-accel", r.accel}};
+    if (r.icount)
+        c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
+    c.log = r.console_log;
+    c.timeout = r.timeout;
+    c.on_line = [&](const std::string& raw) {
+        std::string line = raw;
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        out.any_output = true;
+        if (is_kernel_report(line)) {
+            out.kernel_reports.push_back(line);
+            say("guest", "KERNEL: " + line);
+        }
+        if (line.find("Kernel panic") != std::string::npos)
+            out.panicked = true;
+        // pfcheck's own progress lines.
+        static const std::regex progress(R"(^\[\s*\d+/\d+\] )");
+        if (std::regex_search(line, progress))
+            say("guest", line);
+        else if (line.rfind("abi FAIL", 0) == 0 || line.rfind("pfcheck-init:", 0) == 0 ||
+                 line.rfind("    problem:", 0) == 0 || line.rfind("    diagnosis:", 0) == 0)
+            say("guest", line);
+    };
+    auto start = std::chrono::steady_clock::now();
+    auto res = run(c);
+    out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    out.started = res.started;
+    out.error = res.error;
+    out.timed_out = res.timed_out;
+    out.exit_code = res.exit_code;
+    out.exited = res.started && !res.timed_out;
+    return out;
+}
+
+} // namespace harness

@@ -1,0 +1,39 @@
+// Booting a guest under QEMU: serial console to a log (and, filtered, to the
+// user), results on a second serial port written to a file, a deadline.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace harness {
+
+struct boot_request {
+    std::string arch; // i386 or x86_64
+    std::filesystem::path kernel, initrd;
+    std::string guest_args;  // what /init receives: MODE [SCENARIO...]
+    std::string extra_cmdline; // added to the kernel command line
+    std::string accel = "tcg"; // tcg or kvm
+    bool icount = false;       // deterministic guest time (benchmarks)
+    std::filesystem::path console_log, results_file;
+    std::chrono::seconds timeout{900};
+};
+
+struct boot_outcome {
+    bool started = false, timed_out = false, exited = false;
+    int exit_code = -1;
+    std::string error;
+    std::chrono::milliseconds elapsed{0};
+    // Kernel reports seen on the console (BUG, WARNING, Oops, panic).
+    std::vector<std::string> kernel_reports;
+    bool panicked = false;
+    bool any_output = false;
+};
+
+boot_outcome boot(const boot_request& r);
+
+// True when a console line is the kernel reporting a bug in itself.
+bool is_kernel_report(const std::string& line);
+
+} // namespace harness

@@ -1,0 +1,140 @@
+#include "results.hpp"
+
+#include "channel.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace harness {
+
+namespace {
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string now_utc() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+std::string cell(const json& v) { return v.is_null() ? "-" : v.dump(); }
+
+// The Markdown summary a student can read, and paste.
+std::string summary(const run_context& ctx, const json& report, const collected& c,
+                    const boot_outcome& b) {
+    std::ostringstream md;
+    md << "# pfcheck " << ctx.mode << " on " << ctx.kernel_version << " (" << ctx.arch << ")\n\n";
+    md << "- verdict: **" << (c.ok ? "PASS" : "FAIL") << "**"
+       << (c.reason.empty() ? "" : " — " + c.reason) << "\n";
+    md << "- kernel tree: " << ctx.tree_id << ", series: " << ctx.series << "\n";
+    md << "- accelerator: " << ctx.accel << ", guest run time: " << b.elapsed.count() / 1000.0
+       << " s\n- pfcheck commit: " << ctx.commit << ", written " << now_utc() << "\n\n";
+    if (report.contains("abi")) {
+        md << "## Errno and permission table\n\n| check | expected | got | result |\n|---|---|---|---|\n";
+        for (const auto& r : report["abi"])
+            md << "| " << r.value("proves", "") << " | " << r.value("expected", "") << " | "
+               << r.value("got", "") << " | "
+               << (r.value("skipped", false) ? "skip" : (r.value("pass", false) ? "pass" : "FAIL"))
+               << " |\n";
+        md << "\n";
+    }
+    if (report.contains("run")) {
+        const auto& run = report["run"];
+        md << "## Scenarios (kernel model: " << run.value("kernel_model", "?") << ")\n\n";
+        md << "| scenario | oracle | perf | kernel | verdict | diagnosis |\n|---|---|---|---|---|---|\n";
+        for (const auto& s : run["scenarios"]) {
+            std::string diag;
+            for (const auto& d : s["diagnoses"])
+                diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
+            md << "| " << s.value("scenario", "") << " | " << cell(s["oracle_total"]) << " | "
+               << cell(s["perf_total"]) << " | " << cell(s["kernel_total"]) << " | "
+               << (s.value("pass", false) ? "pass" : "FAIL") << " | " << diag << " |\n";
+        }
+        md << "\nThe oracle column counts the scenario's own regions only; perf and the "
+              "kernel count every VMA.\n";
+    }
+    if (!b.kernel_reports.empty()) {
+        md << "\n## Kernel reports on the console\n\n";
+        for (const auto& l : b.kernel_reports)
+            md << "    " << l << "\n";
+    }
+    return md.str();
+}
+
+} // namespace
+
+collected collect(const run_context& ctx, const boot_outcome& b, const fs::path& results_file) {
+    collected c;
+    json report;
+    auto framed = pfcheck::channel::unframe(read_text(results_file));
+    if (!b.started) {
+        c.reason = "QEMU did not start: " + b.error;
+    } else if (b.timed_out) {
+        c.reason = b.any_output ? "the guest did not finish in time (hang?)"
+                                : "the guest printed nothing before the deadline (no boot; with "
+                                  "ACCEL=kvm, KVM may not work here: try ACCEL=tcg)";
+    } else if (b.panicked) {
+        c.reason = "the guest kernel panicked";
+    } else if (!framed.payload) {
+        c.reason = "no usable results from the guest: " + framed.error;
+    } else {
+        report = json::parse(*framed.payload, nullptr, false);
+        if (report.is_discarded())
+            c.reason = "the guest's report is not valid JSON";
+        else
+            c.judged = true;
+    }
+    if (c.judged) {
+        if (report.contains("fatal") && report["fatal"].is_string() &&
+            !report["fatal"].get<std::string>().empty())
+            c.reason = "the guest says: " + report["fatal"].get<std::string>();
+        for (const auto& r : report.value("abi", json::array())) {
+            if (r.value("skipped", false))
+                ++c.skipped;
+            else if (r.value("pass", false))
+                ++c.passed;
+            else
+                ++c.failed;
+        }
+        if (report.contains("run")) {
+            const auto& run = report["run"];
+            if (!run.value("fatal", "").empty())
+                c.reason = "pfcheck could not judge: " + run.value("fatal", "");
+            c.passed += run.value("passed", 0);
+            c.failed += run.value("failed", 0);
+        }
+        if (c.reason.empty() && c.failed)
+            c.reason = std::to_string(c.failed) + " checks failed";
+    }
+    if (!b.kernel_reports.empty()) {
+        std::string first = b.kernel_reports.front();
+        c.reason = (c.reason.empty() ? "" : c.reason + "; ") + "the kernel reported a bug: " + first;
+    }
+    c.ok = c.judged && c.reason.empty() && c.passed > 0;
+    if (c.judged && c.passed == 0 && c.reason.empty())
+        c.reason = "no check ran";
+
+    json meta = {{"arch", ctx.arch},       {"accel", ctx.accel},   {"kernel", ctx.kernel_version},
+                 {"tree", ctx.tree_id},    {"series", ctx.series}, {"commit", ctx.commit},
+                 {"mode", ctx.mode},       {"written", now_utc()}, {"verdict", c.ok ? "pass" : "fail"},
+                 {"reason", c.reason},     {"guest_seconds", b.elapsed.count() / 1000.0},
+                 {"kernel_reports", b.kernel_reports}};
+    json full = {{"run", meta}, {"guest", c.judged ? report : json(nullptr)}};
+    fs::create_directories(ctx.out_dir);
+    std::ofstream(ctx.out_dir / "report.json") << full.dump(2) << "\n";
+    std::ofstream(ctx.out_dir / "summary.md") << summary(ctx, c.judged ? report : json::object(), c, b);
+    return c;
+}
+
+} // namespace harness

@@ -1,0 +1,61 @@
+#include "oracle/oracle.hpp"
+#include "workloads/catalogue.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <set>
+
+BOOST_AUTO_TEST_SUITE(catalogue)
+
+// The names are the tracked comms: unique and at most 15 bytes, or the kernel
+// would refuse them (EINVAL) and the scenario could never count.
+BOOST_AUTO_TEST_CASE(names_are_usable_comms) {
+    std::set<std::string> seen;
+    for (const auto& s : workloads::catalogue()) {
+        BOOST_TEST_CONTEXT(s.name) {
+            BOOST_TEST(!s.name.empty());
+            BOOST_TEST(s.name.size() <= 15u);
+            BOOST_TEST(seen.insert(s.name).second);
+            BOOST_TEST(!s.proves.empty());
+        }
+    }
+    BOOST_TEST(seen.size() >= 30u);
+}
+
+// Every script is one the oracle accepts, under both kernel models.
+BOOST_AUTO_TEST_CASE(every_scenario_is_predictable) {
+    for (const auto& s : workloads::catalogue())
+        for (const auto& m : {oracle::linux_4_15(), oracle::linux_6_1()}) {
+            BOOST_TEST_CONTEXT(s.name << " on " << m.name) {
+                auto p = oracle::predict(s, m);
+                BOOST_TEST(p.errors.empty());
+            }
+        }
+}
+
+// After-exit scenarios must exit every process, or the query would not be
+// "after exit" at all.
+BOOST_AUTO_TEST_CASE(after_exit_scenarios_exit_everyone) {
+    for (const auto& s : workloads::catalogue()) {
+        if (s.query != oracle::query_time::after_exit)
+            continue;
+        std::set<int> alive = {0};
+        for (const auto& st : s.steps) {
+            if (st.what == oracle::action::fork)
+                alive.insert(st.child);
+            if (st.what == oracle::action::exit)
+                alive.erase(st.actor);
+        }
+        BOOST_TEST_CONTEXT(s.name) { BOOST_TEST(alive.empty()); }
+    }
+}
+
+// The version difference is visible in the catalogue: a scenario predicts
+// differently under the two models.
+BOOST_AUTO_TEST_CASE(models_differ_on_mprotect_round_trip) {
+    const auto* s = workloads::find("mprotect_ro_rw");
+    BOOST_REQUIRE(s);
+    BOOST_TEST(oracle::predict(*s, oracle::linux_4_15()).total == 8);
+    BOOST_TEST(oracle::predict(*s, oracle::linux_6_1()).total == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

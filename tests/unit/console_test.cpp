@@ -1,0 +1,27 @@
+// Which console lines fail a run: the kernel reporting a bug in itself, not a
+// user program's fault and not pfcheck's own words.
+#include "qemu.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+BOOST_AUTO_TEST_SUITE(harness_console)
+
+BOOST_AUTO_TEST_CASE(kernel_reports_are_recognised) {
+    using harness::is_kernel_report;
+    BOOST_TEST(is_kernel_report("[    1.2] kernel BUG at mm/pf_stat.c:240!"));
+    BOOST_TEST(is_kernel_report("[    1.2] WARNING: CPU: 0 PID: 1 at mm/memory.c:10 f+0x1/0x2"));
+    BOOST_TEST(is_kernel_report("[    1.2] BUG: kernel NULL pointer dereference, address: 0"));
+    BOOST_TEST(is_kernel_report("[    1.2] Oops: 0002 [#1] PREEMPT"));
+    BOOST_TEST(is_kernel_report("[    1.2] Kernel panic - not syncing: Fatal exception"));
+    BOOST_TEST(is_kernel_report("BUG: KASAN: use-after-free in pf_get_info"));
+}
+
+BOOST_AUTO_TEST_CASE(other_lines_are_not) {
+    using harness::is_kernel_report;
+    BOOST_TEST(!is_kernel_report("[    0.6] traps: init[1] general protection fault ip:80596b3"));
+    BOOST_TEST(!is_kernel_report("[ 3/38] parent_only      pass"));
+    BOOST_TEST(!is_kernel_report("[INFO940] [ERROR] pf_get_info: process name is not tracked"));
+    BOOST_TEST(!is_kernel_report("abi ok   pf_cleanup succeeds"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
