@@ -6,7 +6,10 @@
 # Both install the Debian packages they need first (as root).
 #
 # Knobs: ARCH=i386|x86_64  ACCEL=tcg|kvm  KSRC=/path/to/linux  SERIES=dir|none
-#        SCENARIO="name ..."  TIMEOUT=seconds
+#        SCENARIO="name ..."  TIMEOUT=seconds  MUTANT="name ..."
+#
+# Other targets: make mutants (every buggy kernel in patch/mutants/ must be
+# caught, with the right diagnosis), make unit (host tests only).
 # The work itself is done by the harness (harness/src), in C++.
 
 ARCH ?= i386
@@ -14,6 +17,8 @@ ACCEL ?= tcg
 TIMEOUT ?= 900
 # `make check` covers both architectures unless ARCH is given.
 CHECK_ARCHS ?= $(if $(filter command line environment,$(origin ARCH)),$(ARCH),i386 x86_64)
+# The mutants `make check` runs (all of them: `make mutants`).
+CHECK_MUTANTS ?= first_touch shared_writes no_exec_reset no_children shifted
 
 BUILD := build/host
 HARNESS := $(BUILD)/pfcheck-harness
@@ -21,7 +26,7 @@ HARNESS_ARGS = --accel $(ACCEL) --timeout $(TIMEOUT) \
 	$(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) \
 	$(foreach s,$(SCENARIO),--scenario $(s))
 
-.PHONY: all check unit deps host clean
+.PHONY: all check unit mutants deps host clean
 
 all: host
 	$(HARNESS) run --arch $(ARCH) --mode check $(HARNESS_ARGS)
@@ -31,6 +36,13 @@ check: unit
 	  echo "== in-guest suite, $$arch"; \
 	  $(HARNESS) run --arch $$arch --mode check $(HARNESS_ARGS) || exit $$?; \
 	done
+	@echo "== mutants: each must be caught, with the right diagnosis"
+	$(HARNESS) mutants --arch i386 --accel $(ACCEL) --timeout $(TIMEOUT) --name mutants-check \
+	  $(foreach m,$(CHECK_MUTANTS),--mutant $(m))
+
+mutants: host
+	$(HARNESS) mutants --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
+	  $(foreach m,$(MUTANT),--mutant $(m))
 
 unit: host
 	ctest --test-dir $(BUILD) --output-on-failure

@@ -42,7 +42,8 @@ std::optional<fs::path> build_guest(const guest_request& r, std::string& why) {
     fs::path perf_out = r.cache / ("libperf-" + r.arch) / "build";
     fs::path perf_prefix = r.cache / ("libperf-" + r.arch) / "install";
     fs::create_directories(perf_out);
-    if (!fs::exists(perf_prefix / "lib" / "libperf.a")) {
+    if (!fs::exists(perf_prefix / "lib" / "libperf.a") &&
+        !fs::exists(perf_prefix / "lib64" / "libperf.a")) {
         say("guest", "libperf for " + r.arch + " from " + r.libperf_source.string());
         command c{"make",
                   {"-C", (r.libperf_source / "tools/lib/perf").string(),

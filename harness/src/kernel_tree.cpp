@@ -166,7 +166,8 @@ std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache
     return t;
 }
 
-bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why) {
+bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why,
+                  const std::vector<fs::path>& extra) {
     std::vector<fs::path> patches;
     std::string fingerprint = capture("git", {"rev-parse", base_tag}, t.src).out;
     if (!series.empty()) {
@@ -182,9 +183,16 @@ bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why
             why = series.string() + " holds no .patch files";
             return false;
         }
-        for (const auto& p : patches)
-            fingerprint += p.filename().string() + read_text(p);
     }
+    for (const auto& p : extra) {
+        if (!fs::is_regular_file(p)) {
+            why = "no patch at " + p.string();
+            return false;
+        }
+        patches.push_back(p);
+    }
+    for (const auto& p : patches)
+        fingerprint += p.filename().string() + read_text(p);
     fingerprint = sha1_hex(fingerprint);
     fs::path stamp = t.src.parent_path() / "series.stamp";
     if (read_text(stamp) == fingerprint && capture("git", {"status", "--porcelain"}, t.src).out.empty()) {
@@ -214,8 +222,10 @@ bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why
         !git(t.src, {"clean", "-q", "-fdx"}, why, log))
         return false;
     if (!patches.empty()) {
-        say("patch", "applying " + std::to_string(patches.size()) + " patches from " +
-                         series.string());
+        say("patch", "applying " + std::to_string(patches.size()) + " patches (" +
+                         (series.empty() ? std::string("no series") : series.filename().string()) +
+                         (extra.empty() ? "" : " + " + std::to_string(extra.size()) + " extra") +
+                         ")");
         std::vector<std::string> am = {"am", "-q"};
         for (const auto& p : patches)
             am.push_back(p.string());

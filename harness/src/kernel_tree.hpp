@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace harness {
 
@@ -27,6 +28,8 @@ std::optional<kernel_tree> user_tree(const std::filesystem::path& ksrc,
 // Puts the tree in the state "base + these patches" (none when `series` is
 // empty). Files whose content ends up as before keep their modification time,
 // so make rebuilds only what the change touches.
-bool apply_series(const kernel_tree& t, const std::filesystem::path& series, std::string& why);
+// `extra` patches go on top of the series, in order (a mutant, say).
+bool apply_series(const kernel_tree& t, const std::filesystem::path& series, std::string& why,
+                  const std::vector<std::filesystem::path>& extra = {});
 
 } // namespace harness

@@ -11,8 +11,10 @@
 #include "results.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 namespace fs = std::filesystem;
 using namespace harness;
@@ -31,9 +33,16 @@ fs::path default_cache() {
     return "/var/tmp/pfcheck";
 }
 
-int fail(const std::string& step, const std::string& why) {
+struct run_result {
+    int code = exit_infrastructure;
+    collected c;
+    std::string reason; // one line, when code != 0
+    double seconds = 0;
+};
+
+run_result fail(const std::string& step, const std::string& why) {
     std::fprintf(stderr, "pfcheck-harness: %s: %s\n", step.c_str(), why.c_str());
-    return exit_infrastructure;
+    return {exit_infrastructure, {}, step + ": " + why};
 }
 
 struct options {
@@ -46,9 +55,10 @@ struct options {
     std::vector<fs::path> fragments;
     std::string cmdline;
     std::string out_name; // results/<out_name>; default: the architecture
+    std::vector<fs::path> extra_patches;
 };
 
-int run_all(options o) {
+run_result run_all(options o) {
     o.project = fs::absolute(o.project);
     std::string why;
     auto debian = debian_tree(o.cache, why);
@@ -72,7 +82,9 @@ int run_all(options o) {
         series_name = o.series.lexically_relative(o.project).string();
     }
     say("source", tree.id + " (" + tree.version + "), series: " + series_name);
-    if (!apply_series(tree, o.series, why))
+    for (auto& p : o.extra_patches)
+        p = fs::absolute(p);
+    if (!apply_series(tree, o.series, why, o.extra_patches))
         return fail("patch", why);
 
     fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);
@@ -123,10 +135,114 @@ int run_all(options o) {
     if (!c.ok) {
         std::fprintf(stderr, "pfcheck-harness: %s (console: %s)\n", c.reason.c_str(),
                      boot_req.console_log.c_str());
-        return c.judged ? exit_failed : exit_infrastructure;
+        return {c.judged ? exit_failed : exit_infrastructure, c, c.reason};
     }
     std::printf("%d passed, %d failed\n", c.passed, c.failed);
-    return 0;
+    return {0, c, {}};
+}
+
+// The header line "Expect-Diagnosis: TEXT" of a mutant patch.
+std::string expected_diagnosis(const fs::path& patch) {
+    std::ifstream in(patch);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("Expect-Diagnosis: ", 0) == 0)
+            return line.substr(18);
+    return {};
+}
+
+std::string subject_of(const fs::path& patch) {
+    std::ifstream in(patch);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("Subject: [PATCH] mutant: ", 0) == 0)
+            return line.substr(25);
+    return patch.stem().string();
+}
+
+// Each mutant on top of the 6.1 series must be caught, with the diagnosis
+// its patch announces. Writes results/mutants/summary.md and .csv.
+int run_mutants(options o, const std::vector<std::string>& only) {
+    fs::path dir = fs::absolute(o.project) / "patch" / "mutants";
+    std::vector<fs::path> mutants;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".patch" &&
+            (only.empty() || std::find(only.begin(), only.end(), e.path().stem()) != only.end()))
+            mutants.push_back(e.path());
+    std::sort(mutants.begin(), mutants.end());
+    if (mutants.empty()) {
+        std::fprintf(stderr, "pfcheck-harness: no mutants selected in %s\n", dir.c_str());
+        return exit_usage;
+    }
+    struct row {
+        std::string name, description, expect, outcome, failed_checks, diagnosis;
+        double seconds = 0;
+        bool killed_right = false;
+    };
+    std::vector<row> rows;
+    std::string base_name = o.out_name.empty() ? "mutants" : o.out_name;
+    for (const auto& m : mutants) {
+        row r{m.stem().string(), subject_of(m), expected_diagnosis(m)};
+        say("mutant", r.name + ": " + r.description);
+        options mo = o;
+        mo.series = fs::absolute(o.project) / "patch" / "linux-6.1";
+        mo.extra_patches = {m};
+        mo.out_name = base_name + "/" + r.name;
+        auto start = std::chrono::steady_clock::now();
+        auto res = run_all(mo);
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::string all;
+        for (const auto& f : res.c.failures)
+            all += f + "\n";
+        r.failed_checks = std::to_string(res.c.failed);
+        r.diagnosis = res.c.failures.empty() ? res.reason : res.c.failures.front();
+        if (res.code == 0) {
+            r.outcome = "SURVIVED";
+        } else if (res.code == exit_failed) {
+            bool named = !r.expect.empty() && all.find(r.expect) != std::string::npos;
+            for (const auto& f : res.c.failures)
+                if (!r.expect.empty() && f.find(r.expect) != std::string::npos)
+                    r.diagnosis = f;
+            r.killed_right = named;
+            r.outcome = named ? "killed" : "killed, wrong diagnosis";
+        } else {
+            r.outcome = "ERROR: " + res.reason;
+        }
+        say("mutant", r.name + ": " + r.outcome);
+        rows.push_back(r);
+    }
+    // Put the tree back to the plain series, so the next build is the real one.
+    std::string why;
+    if (auto t = debian_tree(o.cache, why))
+        apply_series(*t, fs::absolute(o.project) / "patch" / "linux-6.1", why);
+
+    int killed = 0;
+    fs::path out = fs::absolute(o.results) / base_name;
+    fs::create_directories(out);
+    std::ofstream md(out / "summary.md"), csv(out / "summary.csv");
+    md << "# Mutants (" << o.arch << ")\n\n| mutant | description | outcome | failed checks | "
+          "diagnosis | seconds |\n|---|---|---|---|---|---|\n";
+    csv << "mutant,description,outcome,failed_checks,diagnosis,seconds\n";
+    auto quote = [](std::string t) {
+        for (auto& ch : t)
+            if (ch == '"')
+                ch = '\'';
+        return "\"" + t + "\"";
+    };
+    for (const auto& r : rows) {
+        killed += r.killed_right;
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.0f", r.seconds);
+        md << "| " << r.name << " | " << r.description << " | " << r.outcome << " | "
+           << r.failed_checks << " | " << r.diagnosis << " | " << secs << " |\n";
+        csv << r.name << "," << quote(r.description) << "," << quote(r.outcome) << ","
+            << r.failed_checks << "," << quote(r.diagnosis) << "," << secs << "\n";
+    }
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "kill rate: %d/%zu (%.0f%%)", killed, rows.size(),
+                  100.0 * killed / rows.size());
+    md << "\n" << rate << ", counting only kills whose diagnosis names the injected bug.\n";
+    say("mutants", std::string(rate) + "; table: " + (out / "summary.md").string());
+    std::printf("%d passed, %zu failed\n", killed, rows.size() - killed);
+    return killed == static_cast<int>(rows.size()) ? 0 : exit_failed;
 }
 
 } // namespace
@@ -137,32 +253,41 @@ int main(int argc, char** argv) {
     options o;
     app.require_subcommand(1);
     auto* run = app.add_subcommand("run", "build, boot and judge");
-    run->add_option("--arch", o.arch, "i386 (the course's) or x86_64")
-        ->check(CLI::IsMember({"i386", "x86_64"}));
-    run->add_option("--mode", o.mode, "check: errno table and scenarios; verify: scenarios; "
+    auto* mutants = app.add_subcommand(
+        "mutants", "build each patch/mutants/*.patch on the 6.1 series; each must be caught");
+    std::vector<std::string> only;
+    mutants->add_option("--mutant", only, "only these mutants (file stems)");
+    for (auto* sub : {run, mutants}) {
+        sub->add_option("--arch", o.arch, "i386 (the course's) or x86_64")
+            ->check(CLI::IsMember({"i386", "x86_64"}));
+        sub->add_option("--mode", o.mode, "check: errno table and scenarios; verify: scenarios; "
                                       "abi: errno table")
-        ->check(CLI::IsMember({"check", "verify", "abi"}));
-    run->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
-    run->add_option("--series", o.series,
+            ->check(CLI::IsMember({"check", "verify", "abi"}));
+        sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
+        sub->add_option("--series", o.series,
                     "patch directory to apply, or 'none' (default: patch/linux-6.1, or "
                     "patch/linux-4.15 for a 4.x tree)");
-    run->add_option("--cache", o.cache, "where trees, builds and ccache live")
-        ->capture_default_str();
-    run->add_option("--results", o.results, "results directory")->capture_default_str();
-    run->add_option("--name", o.out_name, "results subdirectory (default: the architecture)");
-    run->add_option("--project", o.project, "the pfcheck repository")->capture_default_str();
-    run->add_option("--accel", o.accel, "tcg, or kvm where KVM works")
-        ->check(CLI::IsMember({"tcg", "kvm"}));
-    run->add_option("--timeout", o.timeout, "seconds the guest may run")->capture_default_str();
-    run->add_option("--scenario", o.scenarios, "run only these scenarios");
-    run->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
-    run->add_option("--cmdline", o.cmdline, "extra kernel command line");
+        sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
+            ->capture_default_str();
+        sub->add_option("--results", o.results, "results directory")->capture_default_str();
+        sub->add_option("--name", o.out_name, "results subdirectory (default: the architecture)");
+        sub->add_option("--project", o.project, "the pfcheck repository")->capture_default_str();
+        sub->add_option("--accel", o.accel, "tcg, or kvm where KVM works")
+            ->check(CLI::IsMember({"tcg", "kvm"}));
+        sub->add_option("--timeout", o.timeout, "seconds the guest may run")->capture_default_str();
+        sub->add_option("--scenario", o.scenarios, "run only these scenarios");
+        sub->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
+        sub->add_option("--cmdline", o.cmdline, "extra kernel command line");
+    }
+    run->add_option("--extra-patch", o.extra_patches, "a patch to apply after the series (repeatable)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : exit_usage;
     }
     if (*run)
-        return run_all(o);
+        return run_all(o).code;
+    if (*mutants)
+        return run_mutants(o, only);
     return exit_usage;
 }

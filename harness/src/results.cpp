@@ -104,8 +104,11 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                 ++c.skipped;
             else if (r.value("pass", false))
                 ++c.passed;
-            else
+            else {
                 ++c.failed;
+                c.failures.push_back("abi: " + r.value("proves", "") + ": expected " +
+                                     r.value("expected", "") + ", got " + r.value("got", ""));
+            }
         }
         if (report.contains("run")) {
             const auto& run = report["run"];
@@ -113,6 +116,16 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                 c.reason = "pfcheck could not judge: " + run.value("fatal", "");
             c.passed += run.value("passed", 0);
             c.failed += run.value("failed", 0);
+            for (const auto& sc : run.value("scenarios", json::array())) {
+                if (sc.value("pass", true))
+                    continue;
+                std::string why;
+                for (const auto& d : sc.value("diagnoses", json::array()))
+                    why += (why.empty() ? "" : "; ") + d.get<std::string>();
+                if (why.empty() && !sc.value("problems", json::array()).empty())
+                    why = sc["problems"][0].get<std::string>();
+                c.failures.push_back("scenario " + sc.value("scenario", "") + ": " + why);
+            }
         }
         if (c.reason.empty() && c.failed)
             c.reason = std::to_string(c.failed) + " checks failed";

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace harness {
 
@@ -20,6 +21,9 @@ struct collected {
     bool judged = false;      // a report came back at all
     std::string reason;       // one line: why not ok
     int passed = 0, failed = 0, skipped = 0;
+    // One line per failed check: "abi: ...: expected X, got Y" or
+    // "scenario NAME: diagnosis" (or its first problem when no diagnosis).
+    std::vector<std::string> failures;
 };
 
 collected collect(const run_context& ctx, const boot_outcome& b,
