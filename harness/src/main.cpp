@@ -150,12 +150,19 @@ std::string expected_diagnosis(const fs::path& patch) {
     return {};
 }
 
+// The subject, unfolded (a long one continues on lines that start with a space).
 std::string subject_of(const fs::path& patch) {
     std::ifstream in(patch);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("Subject: [PATCH] mutant: ", 0) == 0)
-            return line.substr(25);
-    return patch.stem().string();
+    std::string subject;
+    for (std::string line; std::getline(in, line);) {
+        if (!subject.empty() && !line.empty() && line[0] == ' ')
+            subject += line;
+        else if (!subject.empty())
+            break;
+        else if (line.rfind("Subject: [PATCH] mutant: ", 0) == 0)
+            subject = line.substr(25);
+    }
+    return subject.empty() ? patch.stem().string() : subject;
 }
 
 // Each mutant on top of the 6.1 series must be caught, with the diagnosis

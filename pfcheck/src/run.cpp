@@ -184,6 +184,7 @@ nlohmann::json to_json(const verdict& v) {
             {"perf_total", optional_json(v.observed_total)},
             {"kernel_total", optional_json(v.reported_total)},
             {"perf", v.perf_status},
+            {"slots", {{"base", v.slots.base}, {"slot_bytes", v.slots.slot_bytes}}},
             {"problems", v.problems},
             {"diagnoses", v.diagnoses},
             {"vmas", rows}};

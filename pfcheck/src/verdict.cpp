@@ -94,6 +94,7 @@ verdict judge(const evidence& e) {
     verdict v;
     const auto& s = *e.s;
     v.scenario = s.name;
+    v.slots = e.slots;
     for (const auto& err : e.run_errors)
         v.problems.push_back("the workload did not run as scripted: " + err);
     for (const auto& err : e.prediction.errors)
@@ -192,6 +193,12 @@ verdict judge(const evidence& e) {
         v.rows.push_back(row);
     }
     v.predicted_total = e.prediction.total;
+    bool any_controlled = false;
+    for (const auto& row : v.rows)
+        any_controlled = any_controlled || row.controlled;
+    if (!any_controlled && !s.regions.empty() && e.run_errors.empty())
+        v.problems.push_back("none of the scenario's regions is in the observed layout: the oracle "
+                             "could not be compared (a pfcheck bug)");
 
     if (v.reported_total && v.observed_total && *v.reported_total != *v.observed_total)
         v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) + ", perf " +

@@ -47,6 +47,7 @@ struct verdict {
     std::vector<std::string> problems;  // what disagrees, plainly
     std::vector<std::string> diagnoses; // the recognised cause, if any
     std::string perf_status;            // "ok", or "unavailable: why"
+    oracle::slot_map slots;             // where the scenario's regions were
 };
 
 verdict judge(const evidence& e);

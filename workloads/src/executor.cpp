@@ -145,7 +145,8 @@ std::string map_regions() {
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (r == MAP_FAILED)
             return errno_text("reserve");
-        auto start = reinterpret_cast<std::uint64_t>(r);
+        // Through uintptr_t: GCC sign-extends a 32-bit pointer cast straight to 64 bits.
+        auto start = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(r));
         std::uint64_t aligned = (start + table_span - 1) / table_span * table_span;
         if (aligned > start)
             munmap(r, aligned - start);
