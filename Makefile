@@ -18,7 +18,7 @@ TIMEOUT ?= 900
 # `make check` covers both architectures unless ARCH is given.
 CHECK_ARCHS ?= $(if $(filter command line environment,$(origin ARCH)),$(ARCH),i386 x86_64)
 # The mutants `make check` runs (all of them: `make mutants`).
-CHECK_MUTANTS ?= first_touch shared_writes no_exec_reset no_children shifted
+CHECK_MUTANTS ?= first_touch kernel_mode no_exec_reset no_children shifted
 
 BUILD := build/host
 HARNESS := $(BUILD)/pfcheck-harness

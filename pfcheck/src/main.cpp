@@ -158,6 +158,8 @@ int main(int argc, char** argv) {
     run->add_option("--workdir", ro.workdir, "writable directory for scenario links");
     run->add_flag("--verbose,-v", ro.verbose, "print every verdict's table, not only failures");
     run->add_flag("--dump-samples", ro.dump_samples, "print the perf samples of failed scenarios");
+    run->add_flag("--no-kernel", ro.no_kernel,
+                  "do not call the syscalls: compare the oracle with perf only (any kernel)");
 
     std::string abi_json_path;
     auto* abi = app.add_subcommand("abi-test",

@@ -68,9 +68,10 @@ verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
         e.perf_unavailable = "disabled with --no-perf";
 
     workloads::hooks h;
+    e.kernel_skipped = opt.no_kernel;
     h.before_exec = [&](pid_t root) {
         // Track the name before the exec, so that the exec starts the record.
-        int err = sys.set_param(s.name);
+        int err = opt.no_kernel ? 0 : sys.set_param(s.name);
         if (err) {
             e.run_errors.push_back("pf_set_param(\"" + s.name + "\") failed: " + errno_name(err));
             return false;
@@ -95,7 +96,8 @@ verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
         e.layout = observed_layout(q.maps);
         e.slots = q.slots;
         e.segv_writes = q.segv_writes;
-        query(sys, s.name, obs.get(), e);
+        if (!opt.no_kernel)
+            query(sys, s.name, obs.get(), e);
         if (obs)
             e.perf = obs->take();
     };
@@ -125,7 +127,7 @@ run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
     }
     // A kernel without the syscalls cannot be judged at all: say so once.
     pf_stat probe{};
-    int err = sys.get_info("pfcheck_probe", &probe);
+    int err = opt.no_kernel ? 0 : sys.get_info("pfcheck_probe", &probe);
     if (err == ENOSYS) {
         r.fatal = "the kernel does not implement pf_get_info at syscall " +
                   std::to_string(sys.numbers().get_info) + " (ENOSYS; numbers from " +
@@ -133,6 +135,10 @@ run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
         return r;
     }
     std::vector<const oracle::scenario*> chosen;
+    if (opt.no_kernel && !opt.use_perf) {
+        r.fatal = "--no-kernel with --no-perf leaves nothing to compare the oracle with";
+        return r;
+    }
     if (opt.scenarios.empty()) {
         for (const auto& s : workloads::catalogue())
             chosen.push_back(&s);

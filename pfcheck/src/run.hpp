@@ -16,6 +16,7 @@ struct run_options {
     std::string workdir = "/tmp";
     bool verbose = false;
     bool dump_samples = false; // print every perf sample of the tracked name
+    bool no_kernel = false;    // do not call the syscalls: oracle against perf only
 };
 
 struct run_report {

@@ -64,7 +64,7 @@ const std::vector<known_bug>& known_bugs() {
          {"kernel_write"},
          +1},
         {"counts a renamed process by its old name, or matches names loosely",
-         {"rename_child"},
+         {"rename_child", "prefix_name"},
          +1},
     };
     return bugs;
@@ -146,6 +146,12 @@ verdict judge(const evidence& e) {
                     "layout taken at the wrong moment, or not the last executed process's");
             }
         }
+    } else if (e.kernel_skipped) {
+        // The user asked for the oracle against perf only; without perf,
+        // nothing would be compared, and that is no pass.
+        if (!e.perf)
+            v.problems.push_back("nothing to compare: the kernel was not asked and perf is " +
+                                 v.perf_status);
     } else if (e.kernel_errno) {
         v.problems.push_back("pf_get_info failed: " + errno_name(e.kernel_errno));
     } else {

@@ -30,6 +30,7 @@ struct evidence {
     oracle::slot_map slots;
     std::optional<pf_stat> kernel;    // nullopt when get_info failed
     int kernel_errno = 0;
+    bool kernel_skipped = false; // --no-kernel: only oracle and perf are compared
     std::optional<observer::observation> perf; // nullopt when perf is unavailable
     std::string perf_unavailable;     // why
     std::uint64_t minor_faults = 0;   // perf's sanity bound, 0 when unknown
