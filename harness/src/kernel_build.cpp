@@ -1,8 +1,8 @@
 #include "kernel_build.hpp"
 
+#include "files.hpp"
 #include "process.hpp"
 
-#include <boost/uuid/detail/sha1.hpp>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,24 +14,6 @@ namespace fs = std::filesystem;
 namespace harness {
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::string digest(const std::string& data) {
-    boost::uuids::detail::sha1 h;
-    h.process_bytes(data.data(), data.size());
-    unsigned int d[5];
-    h.get_digest(d);
-    std::ostringstream out;
-    for (unsigned v : d)
-        out << std::hex << v;
-    return out.str();
-}
 
 std::string jobs() {
     unsigned n = std::thread::hardware_concurrency();
@@ -69,7 +51,7 @@ std::optional<kernel_image> build_kernel(const build_request& r, std::string& wh
         }
         frag_text += read_text(f);
     }
-    std::string stamp = digest(frag_text + r.tree.version + arch);
+    std::string stamp = sha1_hex(frag_text + r.tree.version + arch);
     fs::path stamp_file = img.build_dir / "pfcheck-config.stamp";
     if (!fs::exists(img.build_dir / ".config") || read_text(stamp_file) != stamp) {
         say("config", "tinyconfig + " + std::to_string(r.fragments.size()) + " fragments for " +

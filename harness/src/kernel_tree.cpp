@@ -1,9 +1,9 @@
 #include "kernel_tree.hpp"
 
+#include "files.hpp"
 #include "process.hpp"
 
 #include <algorithm>
-#include <boost/uuid/detail/sha1.hpp>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -41,24 +41,6 @@ bool git(const fs::path& dir, const std::vector<std::string>& args, std::string&
         return false;
     }
     return true;
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::string sha1_hex(const std::string& data) {
-    boost::uuids::detail::sha1 h;
-    h.process_bytes(data.data(), data.size());
-    unsigned int digest[5];
-    h.get_digest(digest);
-    char out[41];
-    for (int i = 0; i < 5; ++i)
-        std::snprintf(out + 8 * i, 9, "%08x", digest[i]);
-    return out;
 }
 
 bool read_version(kernel_tree& t, std::string& why) {

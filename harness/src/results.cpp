@@ -1,6 +1,7 @@
 #include "results.hpp"
 
 #include "channel.hpp"
+#include "files.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -13,13 +14,6 @@ using nlohmann::json;
 namespace harness {
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::string now_utc() {
     std::time_t t = std::time(nullptr);

@@ -107,15 +107,6 @@ int write_json(const std::string& path, const nlohmann::json& j) {
     return 0;
 }
 
-std::string self_path() {
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return "pfcheck";
-    buf[n] = '\0';
-    return buf;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {

@@ -22,8 +22,6 @@ int run_report::passed() const {
     return n;
 }
 
-namespace {
-
 std::string self_path() {
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -32,6 +30,8 @@ std::string self_path() {
     buf[n] = '\0';
     return buf;
 }
+
+namespace {
 
 // [vsyscall] is shown by /proc/PID/maps on x86_64 but is no VMA.
 oracle::layout observed_layout(const std::string& maps) {

@@ -28,6 +28,9 @@ struct run_report {
 
 run_report run_scenarios(const pf_syscalls& sys, const run_options& opt);
 
+// This program's own path, from /proc/self/exe ("" when /proc is missing).
+std::string self_path();
+
 nlohmann::json to_json(const verdict& v);
 nlohmann::json to_json(const run_report& r);
 // The human-readable table of one verdict.

@@ -1,0 +1,28 @@
+#include "files.hpp"
+
+#include <boost/uuid/detail/sha1.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace harness {
+
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string sha1_hex(const std::string& data) {
+    boost::uuids::detail::sha1 h;
+    h.process_bytes(data.data(), data.size());
+    unsigned int digest[5];
+    h.get_digest(digest);
+    char out[41];
+    for (int i = 0; i < 5; ++i)
+        std::snprintf(out + 8 * i, 9, "%08x", digest[i]);
+    return out;
+}
+
+} // namespace harness

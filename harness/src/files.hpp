@@ -1,0 +1,15 @@
+// Small file helpers the harness's steps share.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace harness {
+
+// The whole file, or "" when it cannot be read.
+std::string read_text(const std::filesystem::path& p);
+
+// SHA-1 of `data`, 40 hex digits: fingerprints of patch series and configs.
+std::string sha1_hex(const std::string& data);
+
+} // namespace harness
