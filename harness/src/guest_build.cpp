@@ -55,7 +55,8 @@ std::optional<fs::path> build_guest(const guest_request& r, std::string& why) {
             return std::nullopt;
     }
 
-    fs::path build = r.cache / ("guest-" + r.arch);
+    // In the project's own build/: a CMake build tree belongs to one source tree.
+    fs::path build = r.project / "build" / ("guest-" + r.arch);
     say("guest", "pfcheck, static, for " + r.arch);
     std::string flags = m32 ? "-m32" : "";
     command cfg{"cmake",
