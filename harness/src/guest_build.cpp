@@ -95,9 +95,9 @@ bool pack_initramfs(const fs::path& init, const fs::path& out, std::string& why)
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0755);
     archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-    bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
-              archive_write_data(a, data.data(), data.size()) ==
-                  static_cast<la_ssize_t>(data.size());
+    bool ok =
+        archive_write_header(a, e) == ARCHIVE_OK &&
+        archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
     if (!ok)
         why = std::string("cannot pack the initramfs: ") + archive_error_string(a);
     archive_entry_free(e);

@@ -87,7 +87,8 @@ std::optional<kernel_image> build_kernel(const build_request& r, std::string& wh
         std::istringstream in(frag_text);
         std::vector<std::string> missing;
         for (std::string line; std::getline(in, line);)
-            if (line.rfind("CONFIG_", 0) == 0 && config.find("\n" + line + "\n") == std::string::npos)
+            if (line.rfind("CONFIG_", 0) == 0 &&
+                config.find("\n" + line + "\n") == std::string::npos)
                 missing.push_back(line);
         for (const auto& m2 : missing)
             say("config", "not in the final .config: " + m2);

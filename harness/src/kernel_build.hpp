@@ -18,7 +18,7 @@ struct kernel_image {
 
 struct build_request {
     kernel_tree tree;
-    std::string arch; // i386 or x86_64
+    std::string arch;                             // i386 or x86_64
     std::vector<std::filesystem::path> fragments; // applied in order on tinyconfig
     std::filesystem::path cache;
     std::filesystem::path log;

@@ -99,7 +99,8 @@ std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) 
         c.timeout = std::chrono::seconds(600);
         auto r = run(c);
         if (!r.ok()) {
-            why = "cannot unpack " + tarball.string() + (r.tail.empty() ? "" : ": " + r.tail.back());
+            why =
+                "cannot unpack " + tarball.string() + (r.tail.empty() ? "" : ": " + r.tail.back());
             return std::nullopt;
         }
         fs::rename(root / "linux-source-6.1", t.src);
@@ -131,8 +132,8 @@ std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache
     // The tree's own .gitignore files name its build products: leave them out,
     // so that an in-tree build there does not break the out-of-tree one here.
     command c{"rsync",
-              {"-rlc", "--delete", "--exclude=.git", "--filter=:- .gitignore",
-               abs.string() + "/", t.src.string() + "/"}};
+              {"-rlc", "--delete", "--exclude=.git", "--filter=:- .gitignore", abs.string() + "/",
+               t.src.string() + "/"}};
     c.timeout = std::chrono::seconds(1200);
     auto r = run(c);
     if (!r.ok()) {
@@ -177,7 +178,8 @@ bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why
         fingerprint += p.filename().string() + read_text(p);
     fingerprint = sha1_hex(fingerprint);
     fs::path stamp = t.src.parent_path() / "series.stamp";
-    if (read_text(stamp) == fingerprint && capture("git", {"status", "--porcelain"}, t.src).out.empty()) {
+    if (read_text(stamp) == fingerprint &&
+        capture("git", {"status", "--porcelain"}, t.src).out.empty()) {
         say("patch", "series already applied: nothing to do");
         return true;
     }

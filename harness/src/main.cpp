@@ -98,8 +98,8 @@ run_result run_all(options o) {
     if (!image)
         return fail("build", why);
 
-    guest_request gr{o.arch, o.project, debian->src, image->headers, o.cache,
-                     out_dir / "guest-build.log"};
+    guest_request gr{o.arch,         o.project, debian->src,
+                     image->headers, o.cache,   out_dir / "guest-build.log"};
     fs::remove(gr.log);
     auto pfcheck = build_guest(gr, why);
     if (!pfcheck)
@@ -124,14 +124,16 @@ run_result run_all(options o) {
                     " s; console: " + boot_req.console_log.string());
     auto booted = boot(boot_req);
 
-    run_context ctx{o.arch, o.accel, tree.version, tree.id, series_name,
-                    capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out, o.mode, out_dir};
+    run_context ctx{o.arch,       o.accel,
+                    tree.version, tree.id,
+                    series_name,  capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out,
+                    o.mode,       out_dir};
     if (!ctx.commit.empty() && ctx.commit.back() == '\n')
         ctx.commit.pop_back();
     auto c = collect(ctx, booted, boot_req.results_file);
-    say("result", std::to_string(c.passed) + " passed, " + std::to_string(c.failed) +
-                      " failed, " + std::to_string(c.skipped) + " skipped; report: " +
-                      (out_dir / "summary.md").string());
+    say("result", std::to_string(c.passed) + " passed, " + std::to_string(c.failed) + " failed, " +
+                      std::to_string(c.skipped) +
+                      " skipped; report: " + (out_dir / "summary.md").string());
     if (!c.ok) {
         std::fprintf(stderr, "pfcheck-harness: %s (console: %s)\n", c.reason.c_str(),
                      boot_req.console_log.c_str());
@@ -225,7 +227,8 @@ int run_mutants(options o, const std::vector<std::string>& only) {
     fs::path out = fs::absolute(o.results) / base_name;
     fs::create_directories(out);
     std::ofstream md(out / "summary.md"), csv(out / "summary.csv");
-    md << "# Mutants (" << o.arch << ")\n\n| mutant | description | outcome | failed checks | "
+    md << "# Mutants (" << o.arch
+       << ")\n\n| mutant | description | outcome | failed checks | "
           "diagnosis | seconds |\n|---|---|---|---|---|---|\n";
     csv << "mutant,description,outcome,failed_checks,diagnosis,seconds\n";
     auto quote = [](std::string t) {
@@ -267,13 +270,14 @@ int main(int argc, char** argv) {
     for (auto* sub : {run, mutants}) {
         sub->add_option("--arch", o.arch, "i386 (the course's) or x86_64")
             ->check(CLI::IsMember({"i386", "x86_64"}));
-        sub->add_option("--mode", o.mode, "check: errno table and scenarios; verify: scenarios; "
-                                      "abi: errno table")
+        sub->add_option("--mode", o.mode,
+                        "check: errno table and scenarios; verify: scenarios; "
+                        "abi: errno table")
             ->check(CLI::IsMember({"check", "verify", "abi"}));
         sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
         sub->add_option("--series", o.series,
-                    "patch directory to apply, or 'none' (default: patch/linux-6.1, or "
-                    "patch/linux-4.15 for a 4.x tree)");
+                        "patch directory to apply, or 'none' (default: patch/linux-6.1, or "
+                        "patch/linux-4.15 for a 4.x tree)");
         sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
             ->capture_default_str();
         sub->add_option("--results", o.results, "results directory")->capture_default_str();
@@ -286,7 +290,8 @@ int main(int argc, char** argv) {
         sub->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
         sub->add_option("--cmdline", o.cmdline, "extra kernel command line");
     }
-    run->add_option("--extra-patch", o.extra_patches, "a patch to apply after the series (repeatable)");
+    run->add_option("--extra-patch", o.extra_patches,
+                    "a patch to apply after the series (repeatable)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

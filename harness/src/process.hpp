@@ -15,11 +15,11 @@ namespace harness {
 struct command {
     std::string program; // looked up in PATH unless it holds a '/'
     std::vector<std::string> args;
-    std::filesystem::path dir;                // working directory; empty: current
-    std::map<std::string, std::string> env;   // added to the inherited environment
-    std::filesystem::path log;                // where output goes; empty: nowhere
+    std::filesystem::path dir;              // working directory; empty: current
+    std::map<std::string, std::string> env; // added to the inherited environment
+    std::filesystem::path log;              // where output goes; empty: nowhere
     bool append_log = false;
-    std::chrono::seconds timeout{0};          // 0: none
+    std::chrono::seconds timeout{0};                 // 0: none
     std::function<void(const std::string&)> on_line; // each line of output
 };
 
@@ -27,7 +27,7 @@ struct outcome {
     int exit_code = -1;
     bool timed_out = false;
     bool started = false;
-    std::string error;            // why it did not start
+    std::string error;             // why it did not start
     std::vector<std::string> tail; // the last lines of output
     bool ok() const { return started && !timed_out && exit_code == 0; }
 };

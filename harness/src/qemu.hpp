@@ -12,7 +12,7 @@ namespace harness {
 struct boot_request {
     std::string arch; // i386 or x86_64
     std::filesystem::path kernel, initrd;
-    std::string guest_args;  // what /init receives: MODE [SCENARIO...]
+    std::string guest_args;    // what /init receives: MODE [SCENARIO...]
     std::string extra_cmdline; // added to the kernel command line
     std::string accel = "tcg"; // tcg or kvm
     bool icount = false;       // deterministic guest time (benchmarks)

@@ -22,7 +22,9 @@ std::string now_utc() {
     return buf;
 }
 
-std::string cell(const json& v) { return v.is_null() ? "-" : v.dump(); }
+std::string cell(const json& v) {
+    return v.is_null() ? "-" : v.dump();
+}
 
 // The Markdown summary a student can read, and paste.
 std::string summary(const run_context& ctx, const json& report, const collected& c,
@@ -35,7 +37,8 @@ std::string summary(const run_context& ctx, const json& report, const collected&
     md << "- accelerator: " << ctx.accel << ", guest run time: " << b.elapsed.count() / 1000.0
        << " s\n- pfcheck commit: " << ctx.commit << ", written " << now_utc() << "\n\n";
     if (report.contains("abi")) {
-        md << "## Errno and permission table\n\n| check | expected | got | result |\n|---|---|---|---|\n";
+        md << "## Errno and permission table\n\n| check | expected | got | result "
+              "|\n|---|---|---|---|\n";
         for (const auto& r : report["abi"])
             md << "| " << r.value("proves", "") << " | " << r.value("expected", "") << " | "
                << r.value("got", "") << " | "
@@ -46,7 +49,8 @@ std::string summary(const run_context& ctx, const json& report, const collected&
     if (report.contains("run")) {
         const auto& run = report["run"];
         md << "## Scenarios (kernel model: " << run.value("kernel_model", "?") << ")\n\n";
-        md << "| scenario | oracle | perf | kernel | verdict | diagnosis |\n|---|---|---|---|---|---|\n";
+        md << "| scenario | oracle | perf | kernel | verdict | diagnosis "
+              "|\n|---|---|---|---|---|---|\n";
         for (const auto& s : run["scenarios"]) {
             std::string diag;
             for (const auto& d : s["diagnoses"])
@@ -126,21 +130,30 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
     }
     if (!b.kernel_reports.empty()) {
         std::string first = b.kernel_reports.front();
-        c.reason = (c.reason.empty() ? "" : c.reason + "; ") + "the kernel reported a bug: " + first;
+        c.reason =
+            (c.reason.empty() ? "" : c.reason + "; ") + "the kernel reported a bug: " + first;
     }
     c.ok = c.judged && c.reason.empty() && c.passed > 0;
     if (c.judged && c.passed == 0 && c.reason.empty())
         c.reason = "no check ran";
 
-    json meta = {{"arch", ctx.arch},       {"accel", ctx.accel},   {"kernel", ctx.kernel_version},
-                 {"tree", ctx.tree_id},    {"series", ctx.series}, {"commit", ctx.commit},
-                 {"mode", ctx.mode},       {"written", now_utc()}, {"verdict", c.ok ? "pass" : "fail"},
-                 {"reason", c.reason},     {"guest_seconds", b.elapsed.count() / 1000.0},
+    json meta = {{"arch", ctx.arch},
+                 {"accel", ctx.accel},
+                 {"kernel", ctx.kernel_version},
+                 {"tree", ctx.tree_id},
+                 {"series", ctx.series},
+                 {"commit", ctx.commit},
+                 {"mode", ctx.mode},
+                 {"written", now_utc()},
+                 {"verdict", c.ok ? "pass" : "fail"},
+                 {"reason", c.reason},
+                 {"guest_seconds", b.elapsed.count() / 1000.0},
                  {"kernel_reports", b.kernel_reports}};
     json full = {{"run", meta}, {"guest", c.judged ? report : json(nullptr)}};
     fs::create_directories(ctx.out_dir);
     std::ofstream(ctx.out_dir / "report.json") << full.dump(2) << "\n";
-    std::ofstream(ctx.out_dir / "summary.md") << summary(ctx, c.judged ? report : json::object(), c, b);
+    std::ofstream(ctx.out_dir / "summary.md")
+        << summary(ctx, c.judged ? report : json::object(), c, b);
     return c;
 }
 

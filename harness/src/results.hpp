@@ -17,9 +17,9 @@ struct run_context {
 };
 
 struct collected {
-    bool ok = false;          // every check passed and the kernel reported nothing
-    bool judged = false;      // a report came back at all
-    std::string reason;       // one line: why not ok
+    bool ok = false;     // every check passed and the kernel reported nothing
+    bool judged = false; // a report came back at all
+    std::string reason;  // one line: why not ok
     int passed = 0, failed = 0, skipped = 0;
     // One line per failed check: "abi: ...: expected X, got Y" or
     // "scenario NAME: diagnosis" (or its first problem when no diagnosis).

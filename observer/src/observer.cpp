@@ -41,7 +41,9 @@ bool exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
-int quiet_libperf(enum libperf_print_level, const char*, va_list) { return 0; }
+int quiet_libperf(enum libperf_print_level, const char*, va_list) {
+    return 0;
+}
 
 // One record taken from a ring buffer, kept until all are ordered by time.
 struct pending {
@@ -305,15 +307,16 @@ std::unique_ptr<fault_observer> fault_observer::attach(pid_t pid, std::string& w
     return std::unique_ptr<fault_observer>(new fault_observer(std::move(p)));
 }
 
-void fault_observer::drain() { p_->drain(); }
+void fault_observer::drain() {
+    p_->drain();
+}
 
 void fault_observer::restart() {
     // The kernel restarts its record when the exec completes: keep what the new
     // image did since, drop everything before.
     p_->drain();
     p_->settle();
-    std::erase_if(p_->seen.faults,
-                  [&](const fault_sample& f) { return f.order < p_->last_exec; });
+    std::erase_if(p_->seen.faults, [&](const fault_sample& f) { return f.order < p_->last_exec; });
 }
 
 observation fault_observer::take() {

@@ -12,13 +12,13 @@
 namespace oracle {
 
 kernel_model linux_4_15() {
-    return {.name = "linux-4.15", .mprotect_upgrades_exclusive_anon = false,
-            .fault_around_pages = 16};
+    return {
+        .name = "linux-4.15", .mprotect_upgrades_exclusive_anon = false, .fault_around_pages = 16};
 }
 
 kernel_model linux_6_1() {
-    return {.name = "linux-6.1", .mprotect_upgrades_exclusive_anon = true,
-            .fault_around_pages = 16};
+    return {
+        .name = "linux-6.1", .mprotect_upgrades_exclusive_anon = true, .fault_around_pages = 16};
 }
 
 kernel_model model_for_release(const std::string& release) {
@@ -432,8 +432,7 @@ class simulator {
                 if (st.prot == protection::read_only && ps.entry == pte::writable)
                     ps.entry = pte::read_only;
                 else if (st.prot == protection::read_write && m_.mprotect_upgrades_exclusive_anon &&
-                         ps.entry == pte::read_only && ps.kind == page_kind::anon &&
-                         ps.exclusive) {
+                         ps.entry == pte::read_only && ps.kind == page_kind::anon && ps.exclusive) {
                     ps.entry = pte::writable;
                     ++upgraded;
                 }
@@ -441,8 +440,8 @@ class simulator {
             merge_anon_vmas(sl);
             note(who(st.actor) + " mprotects " + where +
                  (st.prot == protection::read_only ? " read-only" : " read-write") +
-                 (upgraded ? ": " + std::to_string(upgraded) +
-                                 " exclusive pages writable again (" + m_.name + ")"
+                 (upgraded ? ": " + std::to_string(upgraded) + " exclusive pages writable again (" +
+                                 m_.name + ")"
                            : ""));
             return;
         }

@@ -36,7 +36,9 @@ bool parse_numbers(const std::string& text, syscall_numbers& out) {
     return true;
 }
 
-static int result_of(long r) { return r < 0 ? errno : 0; }
+static int result_of(long r) {
+    return r < 0 ? errno : 0;
+}
 
 int pf_syscalls::set_param(const char* name, std::size_t len) const {
     return result_of(syscall(n_.set_param, name, len));
@@ -46,32 +48,51 @@ int pf_syscalls::get_info(const char* name, std::size_t len, pf_stat* out) const
     return result_of(syscall(n_.get_info, name, len, out));
 }
 
-int pf_syscalls::cleanup() const { return result_of(syscall(n_.cleanup)); }
+int pf_syscalls::cleanup() const {
+    return result_of(syscall(n_.cleanup));
+}
 
 std::string errno_name(int err) {
     switch (err) {
-    case 0: return "0";
-    case EPERM: return "EPERM";
-    case EINVAL: return "EINVAL";
-    case EFAULT: return "EFAULT";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case ENOSPC: return "ENOSPC";
-    case ENOSYS: return "ENOSYS";
-    case ESRCH: return "ESRCH";
-    case E2BIG: return "E2BIG";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    default: return "errno " + std::to_string(err);
+    case 0:
+        return "0";
+    case EPERM:
+        return "EPERM";
+    case EINVAL:
+        return "EINVAL";
+    case EFAULT:
+        return "EFAULT";
+    case ENOMEM:
+        return "ENOMEM";
+    case EACCES:
+        return "EACCES";
+    case ENOSPC:
+        return "ENOSPC";
+    case ENOSYS:
+        return "ENOSYS";
+    case ESRCH:
+        return "ESRCH";
+    case E2BIG:
+        return "E2BIG";
+    case ENAMETOOLONG:
+        return "ENAMETOOLONG";
+    default:
+        return "errno " + std::to_string(err);
     }
 }
 
 std::string tester_message(int err) {
     switch (err) {
-    case ENOSYS: return "Syscall not implemented";
-    case EINVAL: return "Bad argument value";
-    case ENOMEM: return "Failed to allocate kernel memory";
-    case EACCES: return "Kernel data structure not initialized";
-    default: return std::strerror(err);
+    case ENOSYS:
+        return "Syscall not implemented";
+    case EINVAL:
+        return "Bad argument value";
+    case ENOMEM:
+        return "Failed to allocate kernel memory";
+    case EACCES:
+        return "Kernel data structure not initialized";
+    default:
+        return std::strerror(err);
     }
 }
 

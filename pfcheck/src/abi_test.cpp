@@ -24,8 +24,8 @@ struct arena {
     bool ok = false;
 
     arena() {
-        void* p = mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+        void* p =
+            mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return;
         base = static_cast<char*>(p);
@@ -146,8 +146,8 @@ std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program
     }
 
     // Nothing initialised.
-    row_any("pf_cleanup clears any earlier state (0, or EACCES if there was none)",
-            {0, EACCES}, sys.cleanup());
+    row_any("pf_cleanup clears any earlier state (0, or EACCES if there was none)", {0, EACCES},
+            sys.cleanup());
     row("pf_get_info before any pf_set_param is EACCES", EACCES, sys.get_info("abi_a", &st));
     row("pf_cleanup before any pf_set_param is EACCES", EACCES, sys.cleanup());
 
@@ -189,23 +189,32 @@ std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program
         {
             idle_process owner(program, workdir, "abi_perm", 65534);
             if (!owner.error.empty()) {
-                rows.push_back({"a process of another user can be started", 0, -1, false,
-                                owner.error});
+                rows.push_back(
+                    {"a process of another user can be started", 0, -1, false, owner.error});
             } else {
                 pf_stat mine{};
                 int e = sys.get_info("abi_perm", &mine);
                 row("root may read any process's layout", 0, e);
                 row("the layout of a live process is reported", 1,
                     e == 0 && mine.nb_vma > 0 ? 1 : 0);
-                row("another user may not read it: EPERM", EPERM,
-                    as_user(65533, [&] { pf_stat s{}; return sys.get_info("abi_perm", &s); }));
-                row("the owner may read it", 0,
-                    as_user(65534, [&] { pf_stat s{}; return sys.get_info("abi_perm", &s); }));
+                row("another user may not read it: EPERM", EPERM, as_user(65533, [&] {
+                        pf_stat s{};
+                        return sys.get_info("abi_perm", &s);
+                    }));
+                row("the owner may read it", 0, as_user(65534, [&] {
+                        pf_stat s{};
+                        return sys.get_info("abi_perm", &s);
+                    }));
                 owner.finish();
                 row("after it exited, another user still may not: EPERM", EPERM,
-                    as_user(65533, [&] { pf_stat s{}; return sys.get_info("abi_perm", &s); }));
-                row("after it exited, its owner still may", 0,
-                    as_user(65534, [&] { pf_stat s{}; return sys.get_info("abi_perm", &s); }));
+                    as_user(65533, [&] {
+                        pf_stat s{};
+                        return sys.get_info("abi_perm", &s);
+                    }));
+                row("after it exited, its owner still may", 0, as_user(65534, [&] {
+                        pf_stat s{};
+                        return sys.get_info("abi_perm", &s);
+                    }));
             }
         }
     } else {

@@ -78,8 +78,8 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
         int failed = 0;
         for (const auto& r : rows) {
             failed += !r.pass && !r.skipped;
-            std::fprintf(stderr, "abi %s %s\n",
-                         r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str());
+            std::fprintf(stderr, "abi %s %s\n", r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"),
+                         r.proves.c_str());
         }
         report["abi"] = abi_json(rows);
         report["abi_failed"] = failed;
@@ -137,8 +137,8 @@ int guest_main(const guest_options& opt, const pf_syscalls& sys) {
             if (p == child)
                 break;
         if (WIFSIGNALED(status))
-            report["fatal"] = "pfcheck died of signal " + std::to_string(WTERMSIG(status)) +
-                              " in the guest";
+            report["fatal"] =
+                "pfcheck died of signal " + std::to_string(WTERMSIG(status)) + " in the guest";
         else if (text.empty())
             report["fatal"] = "pfcheck wrote no report in the guest";
         else

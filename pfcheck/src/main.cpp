@@ -4,9 +4,8 @@
 #include "abi.hpp"
 #include "abi_test.hpp"
 #include "guest.hpp"
-#include "run.hpp"
-
 #include "oracle/oracle.hpp"
+#include "run.hpp"
 #include "workloads/catalogue.hpp"
 #include "workloads/executor.hpp"
 
@@ -192,8 +191,11 @@ int main(int argc, char** argv) {
                         r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str(),
                         errno_name(r.expected).c_str(), errno_name(r.got).c_str(),
                         r.note.empty() ? "" : "  ", r.note.c_str());
-            j.push_back({{"proves", r.proves}, {"expected", errno_name(r.expected)},
-                         {"got", errno_name(r.got)}, {"pass", r.pass}, {"skipped", r.skipped}});
+            j.push_back({{"proves", r.proves},
+                         {"expected", errno_name(r.expected)},
+                         {"got", errno_name(r.got)},
+                         {"pass", r.pass},
+                         {"skipped", r.skipped}});
         }
         std::printf("%zu passed, %d failed, %d skipped\n", rows.size() - failed - skipped, failed,
                     skipped);

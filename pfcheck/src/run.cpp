@@ -50,8 +50,7 @@ void query(const pf_syscalls& sys, const std::string& name, observer::fault_obse
         if (obs)
             obs->drain();
         int err2 = sys.get_info(name, &again);
-        if (e.kernel_errno == 0 && err2 == 0 &&
-            first.cow_page_faults == again.cow_page_faults)
+        if (e.kernel_errno == 0 && err2 == 0 && first.cow_page_faults == again.cow_page_faults)
             break;
     }
     if (e.kernel_errno == 0)

@@ -44,8 +44,8 @@ struct known_bug {
 const std::vector<known_bug>& known_bugs() {
     static const std::vector<known_bug> bugs = {
         {"counts first-touch writes as CoW (the fault on a not-present page is not CoW)",
-         {"first_touch", "file_write_1st", "untouched_fork", "dontneed", "zero_page_fork",
-          "reexec", "file_fork_clean"},
+         {"first_touch", "file_write_1st", "untouched_fork", "dontneed", "zero_page_fork", "reexec",
+          "file_fork_clean"},
          +1},
         {"counts writes to MAP_SHARED memory (shared pages are written in place)",
          {"shared_writes"},
@@ -60,9 +60,7 @@ const std::vector<known_bug>& known_bugs() {
         {"does not reset the record when the process is executed again",
          {"reexec", "exec_child"},
          +1},
-        {"counts faults that the kernel takes in kernel mode (copy_to_user)",
-         {"kernel_write"},
-         +1},
+        {"counts faults that the kernel takes in kernel mode (copy_to_user)", {"kernel_write"}, +1},
         {"counts a renamed process by its old name, or matches names loosely",
          {"rename_child", "prefix_name"},
          +1},
@@ -133,8 +131,8 @@ verdict judge(const evidence& e) {
                 auto start = static_cast<std::uint64_t>(k.vma_list_start[i]);
                 auto end = static_cast<std::uint64_t>(k.vma_list_end[i]);
                 kernel_by_range[{start, end}] = k.vma_fault[i];
-                if (static_cast<std::size_t>(i) >= e.layout.size() ||
-                    e.layout[i].start != start || e.layout[i].end != end)
+                if (static_cast<std::size_t>(i) >= e.layout.size() || e.layout[i].start != start ||
+                    e.layout[i].end != end)
                     same = false;
             }
             if (!same) {
@@ -210,8 +208,8 @@ verdict judge(const evidence& e) {
         v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) + ", perf " +
                              std::to_string(*v.observed_total));
     if (v.reported_total && *v.reported_total < e.prediction.total)
-        v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) +
-                             ", below the " + std::to_string(e.prediction.total) +
+        v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) + ", below the " +
+                             std::to_string(e.prediction.total) +
                              " CoW faults the oracle predicts in the scenario's regions alone");
 
     // Name the cause when the controlled counts err the way a known bug does.

@@ -16,25 +16,25 @@ namespace pfcheck {
 
 struct vma_row {
     oracle::vma area;
-    bool controlled = false;          // the oracle predicts it
-    std::optional<long> predicted;    // oracle
-    std::optional<long> observed;     // perf
-    std::optional<long> reported;     // kernel (pf_get_info), when it reports this VMA
+    bool controlled = false;       // the oracle predicts it
+    std::optional<long> predicted; // oracle
+    std::optional<long> observed;  // perf
+    std::optional<long> reported;  // kernel (pf_get_info), when it reports this VMA
     bool agree = true;
 };
 
 struct evidence {
     const oracle::scenario* s = nullptr;
     oracle::prediction prediction;
-    oracle::layout layout;            // observed at query time (/proc/PID/maps)
+    oracle::layout layout; // observed at query time (/proc/PID/maps)
     oracle::slot_map slots;
-    std::optional<pf_stat> kernel;    // nullopt when get_info failed
+    std::optional<pf_stat> kernel; // nullopt when get_info failed
     int kernel_errno = 0;
-    bool kernel_skipped = false; // --no-kernel: only oracle and perf are compared
+    bool kernel_skipped = false;               // --no-kernel: only oracle and perf are compared
     std::optional<observer::observation> perf; // nullopt when perf is unavailable
-    std::string perf_unavailable;     // why
-    std::uint64_t minor_faults = 0;   // perf's sanity bound, 0 when unknown
-    std::vector<std::string> run_errors; // the executor's
+    std::string perf_unavailable;              // why
+    std::uint64_t minor_faults = 0;            // perf's sanity bound, 0 when unknown
+    std::vector<std::string> run_errors;       // the executor's
     std::vector<std::pair<pid_t, std::uint64_t>> segv_writes; // not CoW: they died
 };
 

@@ -45,7 +45,9 @@ BOOST_AUTO_TEST_CASE(after_exit_scenarios_exit_everyone) {
             if (st.what == oracle::action::exit)
                 alive.erase(st.actor);
         }
-        BOOST_TEST_CONTEXT(s.name) { BOOST_TEST(alive.empty()); }
+        BOOST_TEST_CONTEXT(s.name) {
+            BOOST_TEST(alive.empty());
+        }
     }
 }
 

@@ -7,17 +7,16 @@ using namespace oracle;
 BOOST_AUTO_TEST_SUITE(layouts)
 
 // A recorded /proc/PID/maps of a scenario process in the i386 guest.
-const char* recorded_maps =
-    "08048000-08324000 r-xp 00000000 00:02 4     /init\n"
-    "08324000-0832b000 r--p 002db000 00:02 4     /init\n"
-    "0832b000-08336000 rw-p 002e2000 00:02 4     /init\n"
-    "08336000-0833d000 rw-p 00000000 00:00 0 \n"
-    "08f77000-08f99000 rw-p 00000000 00:00 0     [heap]\n"
-    "b7800000-b7808000 rw-p 00000000 00:00 0 \n"
-    "b7808000-b7c00000 ---p 00000000 00:00 0 \n"
-    "b7ff9000-b7ffd000 r--p 00000000 00:00 0     [vvar]\n"
-    "b7ffd000-b7fff000 r-xp 00000000 00:00 0     [vdso]\n"
-    "bfa8c000-bfaad000 rw-p 00000000 00:00 0     [stack]\n";
+const char* recorded_maps = "08048000-08324000 r-xp 00000000 00:02 4     /init\n"
+                            "08324000-0832b000 r--p 002db000 00:02 4     /init\n"
+                            "0832b000-08336000 rw-p 002e2000 00:02 4     /init\n"
+                            "08336000-0833d000 rw-p 00000000 00:00 0 \n"
+                            "08f77000-08f99000 rw-p 00000000 00:00 0     [heap]\n"
+                            "b7800000-b7808000 rw-p 00000000 00:00 0 \n"
+                            "b7808000-b7c00000 ---p 00000000 00:00 0 \n"
+                            "b7ff9000-b7ffd000 r--p 00000000 00:00 0     [vvar]\n"
+                            "b7ffd000-b7fff000 r-xp 00000000 00:00 0     [vdso]\n"
+                            "bfa8c000-bfaad000 rw-p 00000000 00:00 0     [stack]\n";
 
 BOOST_AUTO_TEST_CASE(parses_a_recorded_maps_file) {
     std::vector<std::string> bad;

@@ -15,11 +15,19 @@ scenario make(std::vector<region> regions, std::vector<step> steps) {
     return s;
 }
 
-region anon(int pages) { return {"a", pages, region_kind::anon_private}; }
-region file(int pages) { return {"f", pages, region_kind::file_private}; }
+region anon(int pages) {
+    return {"a", pages, region_kind::anon_private};
+}
+region file(int pages) {
+    return {"f", pages, region_kind::file_private};
+}
 
 step protect(int who, int first, int count, protection p) {
-    return {.what = action::mprotect, .actor = who, .region = 0, .first = first, .count = count,
+    return {.what = action::mprotect,
+            .actor = who,
+            .region = 0,
+            .first = first,
+            .count = count,
             .prot = p};
 }
 
@@ -86,17 +94,20 @@ BOOST_AUTO_TEST_CASE(mprotect_round_trip_differs_between_models) {
 
 // After fork the pages are no longer exclusive: both models fault.
 BOOST_AUTO_TEST_CASE(mprotect_after_fork_faults_in_both_models) {
-    auto s = make({anon(5)}, {writes(0, 0), forks(0, 1), exits(1),
-                              protect(0, 0, 0, protection::read_only),
-                              protect(0, 0, 0, protection::read_write), writes(0, 0)});
+    auto s = make({anon(5)},
+                  {writes(0, 0), forks(0, 1), exits(1), protect(0, 0, 0, protection::read_only),
+                   protect(0, 0, 0, protection::read_write), writes(0, 0)});
     BOOST_TEST(predict(s, linux_6_1()).total == 5);
     BOOST_TEST(predict(s, linux_4_15()).total == 5);
 }
 
 // An exec restarts the record and makes the executing process the reported one.
 BOOST_AUTO_TEST_CASE(exec_restarts_the_record) {
-    auto s = make({anon(4)}, {writes(0, 0), forks(0, 1), writes(1, 0),
-                              {.what = action::exec, .actor = 1}, writes(0, 0)});
+    auto s = make({anon(4)}, {writes(0, 0),
+                              forks(0, 1),
+                              writes(1, 0),
+                              {.what = action::exec, .actor = 1},
+                              writes(0, 0)});
     auto p = predict(s, linux_6_1());
     BOOST_TEST(p.reported == 1);
     BOOST_TEST(p.total == 4); // P0's faults after the exec
@@ -104,7 +115,8 @@ BOOST_AUTO_TEST_CASE(exec_restarts_the_record) {
 
 // A renamed process no longer counts; MAP_SHARED never counts.
 BOOST_AUTO_TEST_CASE(renamed_and_shared_do_not_count) {
-    auto renamed = make({anon(2)}, {writes(0, 0), forks(0, 1),
+    auto renamed = make({anon(2)}, {writes(0, 0),
+                                    forks(0, 1),
                                     {.what = action::rename, .actor = 1, .name = "other"},
                                     writes(1, 0)});
     BOOST_TEST(predict(renamed, linux_6_1()).total == 0);
@@ -115,7 +127,8 @@ BOOST_AUTO_TEST_CASE(renamed_and_shared_do_not_count) {
 // A kernel-mode write breaks CoW without counting; the user write after it
 // finds the page writable.
 BOOST_AUTO_TEST_CASE(kernel_write_breaks_cow_silently) {
-    auto s = make({anon(3)}, {writes(0, 0), forks(0, 1),
+    auto s = make({anon(3)}, {writes(0, 0),
+                              forks(0, 1),
                               {.what = action::kernel_write, .actor = 1, .region = 0},
                               writes(1, 0)});
     BOOST_TEST(predict(s, linux_6_1()).total == 0);
@@ -124,9 +137,11 @@ BOOST_AUTO_TEST_CASE(kernel_write_breaks_cow_silently) {
 // Faults stay at the address where they happened: after mremap the new
 // faults are at the new slot.
 BOOST_AUTO_TEST_CASE(mremap_moves_pages_not_history) {
-    auto s = make({anon(2)}, {writes(0, 0), forks(0, 1),
+    auto s = make({anon(2)}, {writes(0, 0),
+                              forks(0, 1),
                               {.what = action::mremap, .actor = 0, .region = 0, .to_slot = 1},
-                              writes(0, 0), writes(1, 0)});
+                              writes(0, 0),
+                              writes(1, 0)});
     s.spare_slots = 1;
     auto p = predict(s, linux_6_1());
     BOOST_TEST(p.errors.empty());

@@ -9,12 +9,11 @@ using namespace pfcheck;
 
 namespace {
 
-const char* maps =
-    "08048000-08324000 r-xp 00000000 00:02 4     /init\n"
-    "0832b000-08336000 rw-p 002e2000 00:02 4     /init\n"
-    "b7800000-b7808000 rw-p 00000000 00:00 0 \n"
-    "b7808000-b7c00000 ---p 00000000 00:00 0 \n"
-    "bfa8c000-bfaad000 rw-p 00000000 00:00 0     [stack]\n";
+const char* maps = "08048000-08324000 r-xp 00000000 00:02 4     /init\n"
+                   "0832b000-08336000 rw-p 002e2000 00:02 4     /init\n"
+                   "b7800000-b7808000 rw-p 00000000 00:00 0 \n"
+                   "b7808000-b7c00000 ---p 00000000 00:00 0 \n"
+                   "bfa8c000-bfaad000 rw-p 00000000 00:00 0     [stack]\n";
 
 constexpr std::uint64_t base = 0xb7800000;
 

@@ -7,14 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <climits>
-#include <linux/limits.h>
 #include <fcntl.h>
 #include <fstream>
+#include <linux/limits.h>
 #include <map>
 #include <poll.h>
 #include <pthread.h>
@@ -108,14 +108,16 @@ struct process_context {
     std::uint64_t base = 0;
     std::vector<int> cmd_fds;
     int answer_fd = -1;
-    std::string self;               // the path this image was executed from
-    std::vector<std::string> argv;  // to execute again
-    std::vector<int> region_slot;   // where each region is now
+    std::string self;              // the path this image was executed from
+    std::vector<std::string> argv; // to execute again
+    std::vector<int> region_slot;  // where each region is now
 };
 
 process_context ctx;
 
-std::uint64_t stride() { return static_cast<std::uint64_t>(oracle::slot_stride_pages(*ctx.s)) * page_size; }
+std::uint64_t stride() {
+    return static_cast<std::uint64_t>(oracle::slot_stride_pages(*ctx.s)) * page_size;
+}
 
 char* page_address(int region, int page) {
     return reinterpret_cast<char*>(ctx.base + ctx.region_slot[region] * stride() +
@@ -133,7 +135,9 @@ void answer(bool ok, int child_pid = 0, const std::string& text = {}) {
         write_all(ctx.answer_fd, text.data(), text.size());
 }
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+    return std::string(what) + ": " + std::strerror(errno);
+}
 
 // Map every region in its home slot, inside a PROT_NONE reservation whose
 // remains are the guards between slots.
@@ -283,9 +287,8 @@ bool perform(const command& c) {
         return true;
     }
     case action::mprotect: {
-        int prot = PROT_READ | (c.prot == static_cast<int>(oracle::protection::read_write)
-                                    ? PROT_WRITE
-                                    : 0);
+        int prot = PROT_READ |
+                   (c.prot == static_cast<int>(oracle::protection::read_write) ? PROT_WRITE : 0);
         bool ok = mprotect(page_address(c.region, first), range_len(), prot) == 0;
         answer(ok, 0, ok ? "" : errno_text("mprotect"));
         return true;
@@ -364,7 +367,8 @@ bool perform(const command& c) {
         bool ok = true;
         for (int i = first; ok && i < last; ++i) {
             char byte = 'k';
-            ok = ::write(fds[1], &byte, 1) == 1 && ::read(fds[0], page_address(c.region, i), 1) == 1;
+            ok =
+                ::write(fds[1], &byte, 1) == 1 && ::read(fds[0], page_address(c.region, i), 1) == 1;
         }
         close(fds[0]);
         close(fds[1]);
@@ -480,8 +484,17 @@ class runner {
             fds += (fds.empty() ? "" : ",") + std::to_string(fd);
         char base[32];
         std::snprintf(base, sizeof base, "%llx", static_cast<unsigned long long>(base_));
-        return {link_, "--scenario-process", s_.name, "--id", std::to_string(id), "--base",
-                base, "--cmd-fds", fds, "--answer-fd", std::to_string(answer_write_)};
+        return {link_,
+                "--scenario-process",
+                s_.name,
+                "--id",
+                std::to_string(id),
+                "--base",
+                base,
+                "--cmd-fds",
+                fds,
+                "--answer-fd",
+                std::to_string(answer_write_)};
     }
 
     bool receive(answer_header& h, std::string& text, const std::string& what, execution& out) {
@@ -598,7 +611,8 @@ class runner {
         for (auto& [id, p] : procs_) {
             while (p.alive && !blocked_on_command(id)) {
                 clock_gettime(CLOCK_MONOTONIC, &now);
-                long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+                long ms =
+                    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
                 if (ms > timeout_ms_) {
                     out.errors.push_back(what + ": P" + std::to_string(id) +
                                          " did not go back to waiting for commands");

@@ -22,7 +22,7 @@ struct fault_sample {
     std::uint64_t address = 0;
     std::uint64_t ip = 0;
     std::uint32_t error_code = 0;
-    std::string comm; // the task's name when it faulted
+    std::string comm;        // the task's name when it faulted
     std::uint64_t order = 0; // position among all records of the tree
 
     bool user_write_to_present() const {

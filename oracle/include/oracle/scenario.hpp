@@ -29,22 +29,22 @@ struct region {
 using process_id = int;
 
 enum class action {
-    write,            // store one byte in each page
-    read,             // load one byte from each page
+    write,             // store one byte in each page
+    read,              // load one byte from each page
     write_expect_segv, // fork a throwaway child that writes once and dies of SIGSEGV
-    fork,             // actor forks process `child`
-    exit,             // actor exits; its parent (or the runner) reaps it
-    exec,             // actor executes the scenario program again: a new image
-    rename,           // prctl(PR_SET_NAME, name)
-    mprotect,         // change the protection of pages
-    munmap,           // unmap pages
-    madvise_dontneed, // drop pages: the next touch faults them in again
-    mremap,           // move the whole region to the spare slot `to_slot`
-    thread_write,     // `threads` threads of the actor write the pages in turn
-    vfork_write,      // a vfork child (same mm) writes the pages, then _exits
-    grow_stack,       // touch `pages` pages of new stack (uncontrolled VMA)
-    grow_heap,        // sbrk and touch `pages` pages (uncontrolled VMA)
-    kernel_write,     // read() from a pipe into each page: the kernel writes, in kernel mode
+    fork,              // actor forks process `child`
+    exit,              // actor exits; its parent (or the runner) reaps it
+    exec,              // actor executes the scenario program again: a new image
+    rename,            // prctl(PR_SET_NAME, name)
+    mprotect,          // change the protection of pages
+    munmap,            // unmap pages
+    madvise_dontneed,  // drop pages: the next touch faults them in again
+    mremap,            // move the whole region to the spare slot `to_slot`
+    thread_write,      // `threads` threads of the actor write the pages in turn
+    vfork_write,       // a vfork child (same mm) writes the pages, then _exits
+    grow_stack,        // touch `pages` pages of new stack (uncontrolled VMA)
+    grow_heap,         // sbrk and touch `pages` pages (uncontrolled VMA)
+    kernel_write,      // read() from a pipe into each page: the kernel writes, in kernel mode
 };
 
 struct step {
@@ -65,8 +65,8 @@ struct step {
 enum class query_time { while_alive, after_exit };
 
 struct scenario {
-    std::string name;    // short, unique; also the tracked comm (<= 15 bytes)
-    std::string proves;  // one sentence: what a pass shows
+    std::string name;   // short, unique; also the tracked comm (<= 15 bytes)
+    std::string proves; // one sentence: what a pass shows
     std::vector<region> regions;
     std::vector<step> steps;
     query_time query = query_time::while_alive;

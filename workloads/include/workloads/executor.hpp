@@ -17,7 +17,7 @@ namespace workloads {
 // What the runner sees when it asks the kernel.
 struct query_point {
     pid_t reported_pid = 0;
-    std::string maps;   // /proc/PID/maps of the reported process, now or at its exit
+    std::string maps; // /proc/PID/maps of the reported process, now or at its exit
     oracle::slot_map slots;
     // Writes that were meant to die of SIGSEGV (pid, address): not CoW faults.
     std::vector<std::pair<pid_t, std::uint64_t>> segv_writes;
@@ -43,8 +43,8 @@ struct execution {
 // Runs `s` with `program` (an executable that calls scenario_process_main when
 // given "--scenario-process"); `workdir` is a writable directory for the link
 // that gives the process its name. `step_timeout_ms` bounds each step.
-execution execute(const oracle::scenario& s, const std::string& program,
-                  const std::string& workdir, hooks& h, int step_timeout_ms = 30000);
+execution execute(const oracle::scenario& s, const std::string& program, const std::string& workdir,
+                  hooks& h, int step_timeout_ms = 30000);
 
 // Entry point of a scenario process, after exec. Returns an exit status.
 int scenario_process_main(int argc, char** argv);
