@@ -51,7 +51,10 @@ std::optional<kernel_image> build_kernel(const build_request& r, std::string& wh
         }
         frag_text += read_text(f);
     }
-    std::string stamp = sha1_hex(frag_text + r.tree.version + arch);
+    // The series decides which Kconfig symbols exist (CONFIG_PF_STAT): a new
+    // series needs the fragments merged again.
+    std::string stamp = sha1_hex(frag_text + r.tree.version + arch +
+                                 read_text(r.tree.src.parent_path() / "series.stamp"));
     fs::path stamp_file = img.build_dir / "pfcheck-config.stamp";
     if (!fs::exists(img.build_dir / ".config") || read_text(stamp_file) != stamp) {
         say("config", "tinyconfig + " + std::to_string(r.fragments.size()) + " fragments for " +
