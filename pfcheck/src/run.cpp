@@ -40,21 +40,13 @@ oracle::layout observed_layout(const std::string& maps) {
     return l;
 }
 
-// Asks the kernel and drains perf until both agree twice in a row, so that a
-// fault still in flight when the query starts is seen by both or by neither.
-void query(const pf_syscalls& sys, const std::string& name, observer::fault_observer* obs,
-           evidence& e) {
-    pf_stat first{}, again{};
-    for (int round = 0; round < 5; ++round) {
-        e.kernel_errno = sys.get_info(name, &first);
-        if (obs)
-            obs->drain();
-        int err2 = sys.get_info(name, &again);
-        if (e.kernel_errno == 0 && err2 == 0 && first.cow_page_faults == again.cow_page_faults)
-            break;
-    }
+// Asks the kernel. The executor has made sure that every scenario process
+// sleeps on its command pipe, so no fault is in flight: one call suffices.
+void query(const pf_syscalls& sys, const std::string& name, evidence& e) {
+    pf_stat st{};
+    e.kernel_errno = sys.get_info(name, &st);
     if (e.kernel_errno == 0)
-        e.kernel = first;
+        e.kernel = st;
 }
 
 verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_options& opt,
@@ -96,7 +88,7 @@ verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
         e.slots = q.slots;
         e.segv_writes = q.segv_writes;
         if (!opt.no_kernel)
-            query(sys, s.name, obs.get(), e);
+            query(sys, s.name, e);
         if (obs)
             e.perf = obs->take();
     };
