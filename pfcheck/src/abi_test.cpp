@@ -114,6 +114,18 @@ struct idle_process {
 
 } // namespace
 
+nlohmann::json to_json(const std::vector<abi_row>& rows) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows)
+        out.push_back({{"proves", r.proves},
+                       {"expected", errno_name(r.expected)},
+                       {"got", errno_name(r.got)},
+                       {"pass", r.pass},
+                       {"skipped", r.skipped},
+                       {"note", r.note}});
+    return out;
+}
+
 int idle_main(int ready_fd, int release_fd) {
     char c = 'r';
     if (write(ready_fd, &c, 1) != 1)

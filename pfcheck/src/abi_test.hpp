@@ -2,6 +2,7 @@
 
 #include "abi.hpp"
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct abi_row {
 
 std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program,
                               const std::string& workdir);
+
+// The rows as JSON, for pfcheck abi-test --json and the guest's report.
+nlohmann::json to_json(const std::vector<abi_row>& rows);
 
 // The idle process of the permission rows: says it is ready, waits for release.
 int idle_main(int ready_fd, int release_fd);

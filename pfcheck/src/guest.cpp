@@ -55,18 +55,6 @@ bool write_all(int fd, const std::string& s) {
     return true;
 }
 
-nlohmann::json abi_json(const std::vector<abi_row>& rows) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : rows)
-        out.push_back({{"proves", r.proves},
-                       {"expected", errno_name(r.expected)},
-                       {"got", errno_name(r.got)},
-                       {"pass", r.pass},
-                       {"skipped", r.skipped},
-                       {"note", r.note}});
-    return out;
-}
-
 // The work itself, in a child of init. Returns the JSON report.
 nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
     nlohmann::json report;
@@ -81,7 +69,7 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
             std::fprintf(stderr, "abi %s %s\n", r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"),
                          r.proves.c_str());
         }
-        report["abi"] = abi_json(rows);
+        report["abi"] = to_json(rows);
         report["abi_failed"] = failed;
     }
     if (opt.mode == "check" || opt.mode == "verify") {

@@ -183,7 +183,6 @@ int main(int argc, char** argv) {
     if (*abi) {
         auto rows = abi_test(sys, self_path(), "/tmp");
         int failed = 0, skipped = 0;
-        nlohmann::json j = nlohmann::json::array();
         for (const auto& r : rows) {
             failed += !r.pass && !r.skipped;
             skipped += r.skipped;
@@ -191,15 +190,10 @@ int main(int argc, char** argv) {
                         r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str(),
                         errno_name(r.expected).c_str(), errno_name(r.got).c_str(),
                         r.note.empty() ? "" : "  ", r.note.c_str());
-            j.push_back({{"proves", r.proves},
-                         {"expected", errno_name(r.expected)},
-                         {"got", errno_name(r.got)},
-                         {"pass", r.pass},
-                         {"skipped", r.skipped}});
         }
         std::printf("%zu passed, %d failed, %d skipped\n", rows.size() - failed - skipped, failed,
                     skipped);
-        if (int e = write_json(abi_json_path, j))
+        if (int e = write_json(abi_json_path, to_json(rows)))
             return e;
         bool enosys = !rows.empty() && rows[1].got == ENOSYS;
         return enosys ? exit_cannot_judge : (failed ? exit_failed : 0);

@@ -699,7 +699,6 @@ class runner {
         q.slots.page_size = page_size;
         q.segv_writes = segv_writes_;
         h_.at_query(q);
-        out.queried = true;
     }
 
     void teardown() {

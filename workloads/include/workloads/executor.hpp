@@ -37,7 +37,6 @@ struct hooks {
 
 struct execution {
     std::vector<std::string> errors; // empty when every step did what it should
-    bool queried = false;
 };
 
 // Runs `s` with `program` (an executable that calls scenario_process_main when
