@@ -9,7 +9,8 @@
 #        SCENARIO="name ..."  TIMEOUT=seconds  MUTANT="name ..."
 #
 # Other targets: make mutants (every buggy kernel in patch/mutants/ must be
-# caught, with the right diagnosis), make unit (host tests only).
+# caught, with the right diagnosis), make unit (host tests only), make bench
+# (overhead), make report (tables and plots), make submission KSRC=<4.15 tree>.
 # The work itself is done by the harness (harness/src), in C++.
 
 ARCH ?= i386
@@ -17,6 +18,12 @@ ACCEL ?= tcg
 TIMEOUT ?= 900
 # `make check` covers both architectures unless ARCH is given.
 CHECK_ARCHS ?= $(if $(filter command line environment,$(origin ARCH)),$(ARCH),i386 x86_64)
+# The debug kernel's fuzzer calls and race-stress seconds (`make check` runs a
+# shorter round of both).
+FUZZ_CALLS ?= 1000000
+STRESS_SECONDS ?= 60
+DEBUG_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant debug --smp 2 \
+	--fragment harness/kconfig/debug.config --accel $(ACCEL) --timeout $(TIMEOUT)
 # The mutants `make check` runs (all of them: `make mutants`).
 CHECK_MUTANTS ?= first_touch kernel_mode no_exec_reset no_children shifted
 
@@ -26,7 +33,7 @@ HARNESS_ARGS = --accel $(ACCEL) --timeout $(TIMEOUT) \
 	$(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) \
 	$(foreach s,$(SCENARIO),--scenario $(s))
 
-.PHONY: all check unit mutants deps host clean
+.PHONY: all check check-debug unit mutants bench report submission deps host clean
 
 all: host
 	$(HARNESS) run --arch $(ARCH) --mode check $(HARNESS_ARGS)
@@ -36,13 +43,38 @@ check: unit
 	  echo "== in-guest suite, $$arch"; \
 	  $(HARNESS) run --arch $$arch --mode check $(HARNESS_ARGS) || exit $$?; \
 	done
+	@echo "== debug kernel (KASAN, KFENCE, lockdep, UBSAN, kmemleak): fuzzer and race stress, short"
+	$(DEBUG_RUN) --name debug-short --param calls=100000 --param seconds=15
 	@echo "== mutants: each must be caught, with the right diagnosis"
 	$(HARNESS) mutants --arch i386 --accel $(ACCEL) --timeout $(TIMEOUT) --name mutants-check \
 	  $(foreach m,$(CHECK_MUTANTS),--mutant $(m))
 
+# The patched 6.1 x86_64 kernel with every debug detector: the errno table,
+# FUZZ_CALLS fuzzed calls, a STRESS_SECONDS race stress, the scenarios, a
+# kmemleak scan; any kernel report fails it.
+check-debug: host
+	$(DEBUG_RUN) --name debug --param calls=$(FUZZ_CALLS) --param seconds=$(STRESS_SECONDS)
+
 mutants: host
 	$(HARNESS) mutants --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
 	  $(foreach m,$(MUTANT),--mutant $(m))
+
+# Fault-path overhead: vanilla (a) and patched (b-e) 6.1 kernels, under
+# -icount and wall clock; then the oracle's throughput on the host; then the tables.
+bench: host
+	$(HARNESS) bench --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) $(if $(REPETITIONS),--repetitions $(REPETITIONS))
+	@mkdir -p results/bench
+	$(BUILD)/oracle_bench --benchmark_out=results/bench/oracle.json --benchmark_out_format=json
+	$(BUILD)/pfcheck-report
+
+# Tables (Markdown, CSV, LaTeX) and plots (SVG, PNG) from the latest runs.
+report: host
+	$(BUILD)/pfcheck-report $(if $(SCENARIO),--scenario $(firstword $(SCENARIO)))
+
+# patch.tar.gz for the course: the 4.15 series, checked on KSRC (a vanilla
+# 4.15 tree), and the report (REPORT=your.pdf adds your own).
+submission: host
+	$(HARNESS) submission --accel $(ACCEL) --timeout $(TIMEOUT) $(if $(KSRC),--ksrc $(KSRC)) $(if $(REPORT),--report $(REPORT))
 
 unit: host
 	ctest --test-dir $(BUILD) --output-on-failure

@@ -15,7 +15,7 @@ packages=(
   # the static guest program: 32- and 64-bit, with libtraceevent for both
   gcc-multilib g++-multilib libtraceevent-dev libtraceevent-dev:i386
   # benchmarks and report
-  libbenchmark-dev gnuplot-nox
+  libbenchmark-dev libbenchmark-dev:i386 gnuplot-nox
 )
 
 missing=()

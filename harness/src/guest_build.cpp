@@ -5,6 +5,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -56,7 +59,8 @@ std::optional<fs::path> build_guest(const guest_request& r, std::string& why) {
     }
 
     // In the project's own build/: a CMake build tree belongs to one source tree.
-    fs::path build = r.project / "build" / ("guest-" + r.arch);
+    fs::path build = r.project / "build" /
+                     ("guest-" + r.arch + (r.build_name.empty() ? "" : "-" + r.build_name));
     say("guest", "pfcheck, static, for " + r.arch);
     std::string flags = m32 ? "-m32" : "";
     command cfg{"cmake",
@@ -76,13 +80,36 @@ std::optional<fs::path> build_guest(const guest_request& r, std::string& why) {
     return build / "pfcheck";
 }
 
-bool pack_initramfs(const fs::path& init, const fs::path& out, std::string& why) {
-    std::ifstream in(init, std::ios::binary);
-    std::vector<char> data((std::istreambuf_iterator<char>(in)), {});
-    if (data.empty()) {
-        why = "cannot read " + init.string();
+bool add_with_libraries(const fs::path& program, const std::string& guest_path,
+                        std::vector<initramfs_file>& files, std::string& why) {
+    files.push_back({guest_path, program});
+    auto r = capture("ldd", {program.string()});
+    if (!r.ok) {
+        why = "ldd " + program.string() + " failed: is the guest architecture's libc installed?";
         return false;
     }
+    // "libx.so.1 => /usr/lib/.../libx.so.1 (0x...)" or "/lib/ld-linux.so.2 (0x...)"
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+        std::string path;
+        if (w.size() >= 3 && w[1] == "=>")
+            path = w[2];
+        else if (!w.empty() && w[0].front() == '/')
+            path = w[0];
+        if (line.find("not found") != std::string::npos) {
+            why = program.string() + " needs a library that is not installed: " + line;
+            return false;
+        }
+        if (!path.empty() && path.front() == '/')
+            files.push_back({path.substr(1), path});
+    }
+    return true;
+}
+
+bool pack_initramfs(const std::vector<initramfs_file>& files, const fs::path& out,
+                    std::string& why) {
     archive* a = archive_write_new();
     archive_write_set_format_cpio_newc(a);
     if (archive_write_open_filename(a, out.c_str()) != ARCHIVE_OK) {
@@ -90,17 +117,38 @@ bool pack_initramfs(const fs::path& init, const fs::path& out, std::string& why)
         archive_write_free(a);
         return false;
     }
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, "init");
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0755);
-    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-    bool ok =
-        archive_write_header(a, e) == ARCHIVE_OK &&
-        archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
-    if (!ok)
+    bool ok = true;
+    std::set<std::string> dirs;
+    auto add = [&](const std::string& name, unsigned type, int perm, const std::vector<char>& data) {
+        archive_entry* e = archive_entry_new();
+        archive_entry_set_pathname(e, name.c_str());
+        archive_entry_set_filetype(e, type);
+        archive_entry_set_perm(e, perm);
+        archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+        ok = ok && archive_write_header(a, e) == ARCHIVE_OK &&
+             (data.empty() || archive_write_data(a, data.data(), data.size()) ==
+                                  static_cast<la_ssize_t>(data.size()));
+        archive_entry_free(e);
+    };
+    for (const auto& f : files) {
+        // The kernel's unpacker does not make parent directories: list them first.
+        fs::path parent = fs::path(f.guest_path).parent_path(), so_far;
+        for (const auto& part : parent) {
+            so_far /= part;
+            if (dirs.insert(so_far.string()).second)
+                add(so_far.string(), AE_IFDIR, 0755, {});
+        }
+        std::ifstream in(f.host_path, std::ios::binary);
+        std::vector<char> data((std::istreambuf_iterator<char>(in)), {});
+        if (data.empty()) {
+            why = "cannot read " + f.host_path.string();
+            ok = false;
+            break;
+        }
+        add(f.guest_path, AE_IFREG, 0755, data);
+    }
+    if (!ok && why.empty())
         why = std::string("cannot pack the initramfs: ") + archive_error_string(a);
-    archive_entry_free(e);
     ok = archive_write_close(a) == ARCHIVE_OK && ok;
     archive_write_free(a);
     return ok;

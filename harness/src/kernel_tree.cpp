@@ -113,6 +113,24 @@ std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) 
     return t;
 }
 
+std::optional<kernel_tree> pristine_tree(const kernel_tree& debian, const fs::path& cache,
+                                         std::string& why) {
+    kernel_tree t = debian;
+    t.id = debian.id + "-vanilla";
+    fs::path root = cache / "trees" / t.id;
+    t.src = root / "src";
+    if (!fs::exists(t.src / "Makefile")) {
+        say("source", "a pristine worktree of " + debian.id + " for the vanilla kernel (once)");
+        fs::remove_all(root);
+        fs::create_directories(root);
+        capture("git", {"worktree", "prune"}, debian.src);
+        if (!git(debian.src, {"worktree", "add", "-q", "--detach", t.src.string(), base_tag}, why,
+                 root / "git.log"))
+            return std::nullopt;
+    }
+    return t;
+}
+
 std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache,
                                      std::string& why) {
     std::error_code ec;

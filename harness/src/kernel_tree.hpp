@@ -20,6 +20,13 @@ struct kernel_tree {
 // Debian's package, unpacked once into the cache.
 std::optional<kernel_tree> debian_tree(const std::filesystem::path& cache, std::string& why);
 
+// A second working tree of Debian's source that always stays pristine (a git
+// worktree at the base tag): the vanilla kernel of the benchmarks builds
+// from it without undoing the series in the main tree, and so without
+// rebuilding everything the series touches each time.
+std::optional<kernel_tree> pristine_tree(const kernel_tree& debian,
+                                         const std::filesystem::path& cache, std::string& why);
+
 // A copy of the user's tree in the cache, refreshed from it on every call
 // (only files whose content changed are rewritten).
 std::optional<kernel_tree> user_tree(const std::filesystem::path& ksrc,

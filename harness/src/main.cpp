@@ -3,6 +3,7 @@
 // it under QEMU, and writes what came back under results/.
 // Exit status: 0 every check passed; 1 a check failed or the kernel reported a
 // bug; 3 nothing could be judged (no build, no boot, no results); 2 usage.
+#include "files.hpp"
 #include "guest_build.hpp"
 #include "kernel_build.hpp"
 #include "kernel_tree.hpp"
@@ -56,6 +57,11 @@ struct options {
     std::string cmdline;
     std::string out_name; // results/<out_name>; default: the architecture
     std::vector<fs::path> extra_patches;
+    std::vector<std::string> params; // KEY=VALUE for the guest (calls=, seconds=, reps=)
+    std::string variant = "default"; // build directory variant (debug kernels apart)
+    int cpus = 1;
+    bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
+    bool icount = false;   // QEMU -icount: guest time counts guest instructions
 };
 
 run_result run_all(options o) {
@@ -65,7 +71,13 @@ run_result run_all(options o) {
     if (!debian)
         return fail("source", why);
     kernel_tree tree = *debian;
-    if (!o.ksrc.empty()) {
+    if (o.pristine) {
+        auto vanilla = pristine_tree(*debian, o.cache, why);
+        if (!vanilla)
+            return fail("source", why);
+        tree = *vanilla;
+        o.series = "none";
+    } else if (!o.ksrc.empty()) {
         auto user = user_tree(o.ksrc, o.cache, why);
         if (!user)
             return fail("source", why);
@@ -89,7 +101,7 @@ run_result run_all(options o) {
 
     fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);
     fs::create_directories(out_dir);
-    build_request br{tree, o.arch, {}, o.cache, out_dir / "kernel-build.log"};
+    build_request br{tree, o.arch, {}, o.cache, out_dir / "kernel-build.log", o.variant};
     fs::remove(br.log);
     br.fragments = {o.project / "harness/kconfig/base.config",
                     o.project / "harness/kconfig" / (o.arch + ".config")};
@@ -99,13 +111,18 @@ run_result run_all(options o) {
         return fail("build", why);
 
     guest_request gr{o.arch,         o.project, debian->src,
-                     image->headers, o.cache,   out_dir / "guest-build.log"};
+                     image->headers, o.cache,   out_dir / "guest-build.log",
+                     o.pristine ? "vanilla" : ""};
     fs::remove(gr.log);
     auto pfcheck = build_guest(gr, why);
     if (!pfcheck)
         return fail("guest", why);
     fs::path initrd = image->build_dir / "pfcheck-initramfs.cpio";
-    if (!pack_initramfs(*pfcheck, initrd, why))
+    std::vector<initramfs_file> files = {{"init", *pfcheck}};
+    if (o.mode == "bench" && !add_with_libraries(pfcheck->parent_path() / "pfbench", "bin/pfbench",
+                                                 files, why))
+        return fail("initramfs", why);
+    if (!pack_initramfs(files, initrd, why))
         return fail("initramfs", why);
 
     boot_request boot_req;
@@ -115,19 +132,24 @@ run_result run_all(options o) {
     boot_req.guest_args = o.mode;
     for (const auto& s : o.scenarios)
         boot_req.guest_args += " " + s;
+    for (const auto& p : o.params)
+        boot_req.guest_args += " " + p;
+    boot_req.cpus = o.cpus;
     boot_req.extra_cmdline = o.cmdline;
     boot_req.accel = o.accel;
+    boot_req.icount = o.icount;
     boot_req.console_log = out_dir / "console.log";
     boot_req.results_file = out_dir / "results.raw";
     boot_req.timeout = std::chrono::seconds(o.timeout);
-    say("boot", "qemu (" + o.accel + "), " + o.mode + ", deadline " + std::to_string(o.timeout) +
+    say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") + "), " + o.mode + ", deadline " + std::to_string(o.timeout) +
                     " s; console: " + boot_req.console_log.string());
     auto booted = boot(boot_req);
 
     run_context ctx{o.arch,       o.accel,
                     tree.version, tree.id,
                     series_name,  capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out,
-                    o.mode,       out_dir};
+                    o.mode,       out_dir,
+                    o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock"};
     if (!ctx.commit.empty() && ctx.commit.back() == '\n')
         ctx.commit.pop_back();
     auto c = collect(ctx, booted, boot_req.results_file);
@@ -143,13 +165,30 @@ run_result run_all(options o) {
     return {0, c, {}};
 }
 
-// The header line "Expect-Diagnosis: TEXT" of a mutant patch.
-std::string expected_diagnosis(const fs::path& patch) {
+// A header line "KEY: TEXT" of a mutant patch ("Expect-Diagnosis", "Run-Mode").
+std::string patch_header(const fs::path& patch, const std::string& key) {
     std::ifstream in(patch);
     for (std::string line; std::getline(in, line);)
-        if (line.rfind("Expect-Diagnosis: ", 0) == 0)
-            return line.substr(18);
+        if (line.rfind(key + ": ", 0) == 0)
+            return line.substr(key.size() + 2);
     return {};
+}
+
+// How a mutant is run: the plain guest suite, or (Run-Mode: debug, for bugs
+// only a race shows) the debug kernel's fuzzer and race stress.
+// Run-Arch: a mutant whose bug shows only where a feature exists (x86_64's
+// userfaultfd write-protect, say).
+void set_run_mode(options& mo, const fs::path& patch) {
+    if (auto arch = patch_header(patch, "Run-Arch"); !arch.empty())
+        mo.arch = arch;
+    if (patch_header(patch, "Run-Mode") != "debug")
+        return;
+    mo.arch = "x86_64";
+    mo.mode = "debug";
+    mo.variant = "debug";
+    mo.cpus = 2;
+    mo.fragments.push_back(fs::absolute(mo.project) / "harness/kconfig/debug.config");
+    mo.params = {"calls=20000", "seconds=30"};
 }
 
 // The subject, unfolded (a long one continues on lines that start with a space).
@@ -189,16 +228,17 @@ int run_mutants(options o, const std::vector<std::string>& only) {
     std::vector<row> rows;
     std::string base_name = o.out_name.empty() ? "mutants" : o.out_name;
     for (const auto& m : mutants) {
-        row r{m.stem().string(), subject_of(m), expected_diagnosis(m)};
+        row r{m.stem().string(), subject_of(m), patch_header(m, "Expect-Diagnosis")};
         say("mutant", r.name + ": " + r.description);
         options mo = o;
         mo.series = fs::absolute(o.project) / "patch" / "linux-6.1";
         mo.extra_patches = {m};
         mo.out_name = base_name + "/" + r.name;
+        set_run_mode(mo, m);
         auto start = std::chrono::steady_clock::now();
         auto res = run_all(mo);
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::string all;
+        std::string all = res.reason + "\n";
         for (const auto& f : res.c.failures)
             all += f + "\n";
         r.failed_checks = std::to_string(res.c.failed);
@@ -210,6 +250,8 @@ int run_mutants(options o, const std::vector<std::string>& only) {
             for (const auto& f : res.c.failures)
                 if (!r.expect.empty() && f.find(r.expect) != std::string::npos)
                     r.diagnosis = f;
+            if (named && res.reason.find(r.expect) != std::string::npos)
+                r.diagnosis = res.reason;
             r.killed_right = named;
             r.outcome = named ? "killed" : "killed, wrong diagnosis";
         } else {
@@ -255,6 +297,108 @@ int run_mutants(options o, const std::vector<std::string>& only) {
     return killed == static_cast<int>(rows.size()) ? 0 : exit_failed;
 }
 
+// The overhead benchmarks: Debian's 6.1 without the patch (a) and with it
+// (b-e), from the same source and config fragments, each booted twice: under
+// -icount (guest time counts instructions: repeatable) and on plain TCG (wall
+// clock). Writes results/bench/ARCH/{icount,wall}-{vanilla,patched}/report.json.
+int run_bench(options o, int repetitions) {
+    struct boot_plan {
+        const char* timing;
+        const char* kernel;
+    };
+    const boot_plan plans[] = {
+        {"icount", "vanilla"}, {"icount", "patched"}, {"wall", "vanilla"}, {"wall", "patched"}};
+    int worst = 0;
+    for (const auto& p : plans) {
+        say("bench", std::string(p.kernel) + " kernel, guest time: " + p.timing);
+        options bo = o;
+        bo.mode = "bench";
+        bo.params = {"reps=" + std::to_string(repetitions)};
+        bo.pristine = std::string(p.kernel) == "vanilla";
+        bo.icount = std::string(p.timing) == "icount";
+        bo.out_name = "bench/" + o.arch + "/" + p.timing + "-" + p.kernel;
+        auto r = run_all(bo);
+        if (r.code != 0) {
+            std::fprintf(stderr, "pfcheck-harness: bench: the %s kernel (%s) gave no figures: %s\n",
+                         p.kernel, p.timing, r.reason.c_str());
+            worst = std::max(worst, r.code);
+        }
+    }
+    say("bench", "figures under " + (fs::absolute(o.results) / "bench" / o.arch).string() +
+                     "; `make report` turns them into tables and plots");
+    return worst;
+}
+
+// The course's deliverable: patch.tar.gz holding patch/ (the 4.15 series,
+// git format-patch files) and the report. Patches that do not apply or do not
+// build score zero, so the series is applied to the user's vanilla 4.15 tree,
+// built, booted and checked first; any failure refuses, with the reason.
+int run_submission(options o, const fs::path& own_report, const fs::path& archive) {
+    if (o.ksrc.empty()) {
+        std::fprintf(stderr,
+                     "pfcheck-harness: submission: refused: it needs a vanilla Linux 4.15 tree "
+                     "to prove that every patch applies and builds: make submission "
+                     "KSRC=/path/to/linux-4.15\n");
+        return exit_usage;
+    }
+    std::string why;
+    auto user = user_tree(o.ksrc, o.cache, why);
+    if (!user)
+        return fail("submission", "refused: " + why).code;
+    if (user->major != 4 || user->minor != 15)
+        return fail("submission", "refused: KSRC is Linux " + user->version +
+                                      "; the course's patches are against vanilla 4.15")
+            .code;
+    o.series = fs::absolute(o.project) / "patch" / "linux-4.15";
+    o.arch = "i386";
+    o.out_name = "submission";
+    auto r = run_all(o);
+    if (r.code != 0) {
+        std::fprintf(stderr, "pfcheck-harness: submission: refused, patch.tar.gz not written: %s\n",
+                     r.reason.c_str());
+        return r.code;
+    }
+    fs::path stage = fs::absolute(o.results) / "submission" / "stage";
+    fs::remove_all(stage);
+    fs::create_directories(stage / "patch");
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(o.series))
+        if (e.path().extension() == ".patch") {
+            fs::copy_file(e.path(), stage / "patch" / e.path().filename());
+            names.push_back(e.path().filename().string());
+        }
+    // The report: pfcheck's verdict on this very tree, the tables `make report`
+    // made (when it ran), and the user's own report when given.
+    std::ofstream txt(stage / "patch" / "report-pfcheck.md");
+    txt << read_text(fs::absolute(o.results) / "submission" / "summary.md");
+    fs::path tables = fs::absolute(o.results) / "report";
+    if (fs::is_directory(tables)) {
+        std::vector<fs::path> md;
+        for (const auto& e : fs::directory_iterator(tables))
+            if (e.path().extension() == ".md")
+                md.push_back(e.path());
+        std::sort(md.begin(), md.end());
+        txt << "\n# Tables from `make report`\n\n";
+        for (const auto& m : md)
+            txt << read_text(m) << "\n";
+    }
+    txt.close();
+    if (!own_report.empty()) {
+        if (!fs::is_regular_file(own_report))
+            return fail("submission", "refused: no report at " + own_report.string()).code;
+        fs::copy_file(own_report, stage / "patch" / own_report.filename());
+    }
+    auto tar = run(command{"tar", {"-czf", fs::absolute(archive).string(), "-C", stage.string(),
+                                   "patch"}});
+    if (!tar.ok())
+        return fail("submission", "tar failed writing " + archive.string()).code;
+    say("submission", archive.string() + ": patch/ with " + std::to_string(names.size()) +
+                          " patches (applied, built and checked on " + user->version +
+                          " i386) and report-pfcheck.md" +
+                          (own_report.empty() ? "" : " and " + own_report.filename().string()));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -265,15 +409,25 @@ int main(int argc, char** argv) {
     auto* run = app.add_subcommand("run", "build, boot and judge");
     auto* mutants = app.add_subcommand(
         "mutants", "build each patch/mutants/*.patch on the 6.1 series; each must be caught");
+    auto* bench = app.add_subcommand(
+        "bench", "fault-path overhead: vanilla vs patched 6.1, under icount and wall clock");
+    int repetitions = 5;
+    bench->add_option("--repetitions", repetitions, "repetitions of each benchmark")
+        ->capture_default_str();
+    auto* submission = app.add_subcommand(
+        "submission", "check the 4.15 series on KSRC, then write patch.tar.gz (patch/ + report)");
+    fs::path own_report, archive = "patch.tar.gz";
+    submission->add_option("--report", own_report, "your own report (PDF or text) to include");
+    submission->add_option("--output", archive, "the archive to write")->capture_default_str();
     std::vector<std::string> only;
     mutants->add_option("--mutant", only, "only these mutants (file stems)");
-    for (auto* sub : {run, mutants}) {
+    for (auto* sub : {run, mutants, bench, submission}) {
         sub->add_option("--arch", o.arch, "i386 (the course's) or x86_64")
             ->check(CLI::IsMember({"i386", "x86_64"}));
         sub->add_option("--mode", o.mode,
                         "check: errno table and scenarios; verify: scenarios; "
                         "abi: errno table")
-            ->check(CLI::IsMember({"check", "verify", "abi"}));
+            ->check(CLI::IsMember({"check", "verify", "abi", "bench", "debug"}));
         sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
         sub->add_option("--series", o.series,
                         "patch directory to apply, or 'none' (default: patch/linux-6.1, or "
@@ -289,6 +443,11 @@ int main(int argc, char** argv) {
         sub->add_option("--scenario", o.scenarios, "run only these scenarios");
         sub->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
         sub->add_option("--cmdline", o.cmdline, "extra kernel command line");
+        sub->add_option("--param", o.params,
+                        "KEY=VALUE for the guest: calls=N seed=N seconds=N (debug), reps=N (bench)");
+        sub->add_option("--variant", o.variant, "build directory variant (e.g. debug)")
+            ->capture_default_str();
+        sub->add_option("--smp", o.cpus, "guest CPUs")->capture_default_str();
     }
     run->add_option("--extra-patch", o.extra_patches,
                     "a patch to apply after the series (repeatable)");
@@ -301,5 +460,9 @@ int main(int argc, char** argv) {
         return run_all(o).code;
     if (*mutants)
         return run_mutants(o, only);
+    if (*bench)
+        return run_bench(o, repetitions);
+    if (*submission)
+        return run_submission(o, own_report, archive);
     return exit_usage;
 }

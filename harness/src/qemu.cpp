@@ -26,6 +26,8 @@ boot_outcome boot(const boot_request& r) {
               {"-m", "512", "-display", "none", "-monitor", "none", "-no-reboot", "-serial",
                "stdio", "-serial", "file:" + r.results_file.string(), "-kernel", r.kernel.string(),
                "-initrd", r.initrd.string(), "-append", cmdline, "-accel", r.accel}};
+    if (r.cpus > 1)
+        c.args.insert(c.args.end(), {"-smp", std::to_string(r.cpus)});
     if (r.icount)
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
     c.log = r.console_log;
@@ -46,6 +48,7 @@ boot_outcome boot(const boot_request& r) {
         if (std::regex_search(line, progress))
             say("guest", line);
         else if (line.rfind("abi FAIL", 0) == 0 || line.rfind("pfcheck-init:", 0) == 0 ||
+                 line.rfind("fuzz:", 0) == 0 ||
                  line.rfind("    problem:", 0) == 0 || line.rfind("    diagnosis:", 0) == 0)
             say("guest", line);
     };

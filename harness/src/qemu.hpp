@@ -16,6 +16,7 @@ struct boot_request {
     std::string extra_cmdline; // added to the kernel command line
     std::string accel = "tcg"; // tcg or kvm
     bool icount = false;       // deterministic guest time (benchmarks)
+    int cpus = 1;
     std::filesystem::path console_log, results_file;
     std::chrono::seconds timeout{900};
 };

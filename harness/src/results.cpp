@@ -34,7 +34,8 @@ std::string summary(const run_context& ctx, const json& report, const collected&
     md << "- verdict: **" << (c.ok ? "PASS" : "FAIL") << "**"
        << (c.reason.empty() ? "" : " — " + c.reason) << "\n";
     md << "- kernel tree: " << ctx.tree_id << ", series: " << ctx.series << "\n";
-    md << "- accelerator: " << ctx.accel << ", guest run time: " << b.elapsed.count() / 1000.0
+    md << "- accelerator: " << ctx.accel << ", guest time: " << ctx.guest_time
+       << ", guest run time: " << b.elapsed.count() / 1000.0
        << " s\n- pfcheck commit: " << ctx.commit << ", written " << now_utc() << "\n\n";
     if (report.contains("abi")) {
         md << "## Errno and permission table\n\n| check | expected | got | result "
@@ -125,6 +126,49 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                 c.failures.push_back("scenario " + sc.value("scenario", "") + ": " + why);
             }
         }
+        // The fuzzer and the race stress: one check each.
+        for (const char* part : {"fuzz", "stress"}) {
+            if (!report.contains(part))
+                continue;
+            const json& f = report[part];
+            long bad = f.value(part == std::string("fuzz") ? "mismatches" : "unexpected", 0L);
+            long calls = f.value("calls", 0L);
+            std::string fatal = f.value("fatal", "");
+            if (bad == 0 && calls > 0 && fatal.empty()) {
+                ++c.passed;
+                continue;
+            }
+            ++c.failed;
+            std::string first;
+            for (const char* key : {"first_mismatches", "first_unexpected"})
+                if (f.contains(key) && !f[key].empty())
+                    first = f[key][0].get<std::string>();
+            c.failures.push_back(std::string(part) + ": " +
+                                 (!fatal.empty() ? fatal
+                                                 : std::to_string(bad) + " of " +
+                                                       std::to_string(calls) +
+                                                       " calls wrong; first: " + first));
+        }
+        if (report.contains("kmemleak") && !report["kmemleak"].value("available", false)) {
+            ++c.failed;
+            c.failures.push_back("kmemleak: UNAVAILABLE in this kernel (no "
+                                 "/sys/kernel/debug/kmemleak): the leak check did not run");
+        }
+        // Benchmarks: each configuration that produced figures counts as a pass.
+        const json bench = report.value("bench", json::object());
+        for (const auto& [config, b] : bench.items()) {
+            if (b.contains("error")) {
+                ++c.failed;
+                c.failures.push_back("bench " + config + ": " + b["error"].get<std::string>());
+            } else {
+                ++c.passed;
+                for (const auto& row : b.value("benchmarks", json::array()))
+                    if (row.value("error_occurred", false) && ++c.failed)
+                        c.failures.push_back("bench " + config + " " +
+                                             row.value("run_name", "") + ": " +
+                                             row.value("error_message", ""));
+            }
+        }
         if (c.reason.empty() && c.failed)
             c.reason = std::to_string(c.failed) + " checks failed";
     }
@@ -144,6 +188,7 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                  {"series", ctx.series},
                  {"commit", ctx.commit},
                  {"mode", ctx.mode},
+                 {"guest_time", ctx.guest_time},
                  {"written", now_utc()},
                  {"verdict", c.ok ? "pass" : "fail"},
                  {"reason", c.reason},

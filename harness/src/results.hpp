@@ -14,6 +14,7 @@ namespace harness {
 struct run_context {
     std::string arch, accel, kernel_version, tree_id, series, commit, mode;
     std::filesystem::path out_dir; // results/<arch>
+    std::string guest_time;        // what guest time measures: wall clock, or icount
 };
 
 struct collected {

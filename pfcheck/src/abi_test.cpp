@@ -3,6 +3,8 @@
 // It begins with pf_cleanup: it resets whatever the kernel was tracking.
 #include "abi_test.hpp"
 
+#include "hostile_memory.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -14,40 +16,6 @@
 namespace pfcheck {
 
 namespace {
-
-constexpr long page = 4096;
-
-// Memory shapes for hostile arguments: a readable page followed by an
-// unmapped one, and a read-only page.
-struct arena {
-    char* base = nullptr; // page 0: read-write, page 1: unmapped, page 2: read-only
-    bool ok = false;
-
-    arena() {
-        void* p =
-            mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return;
-        base = static_cast<char*>(p);
-        ok = munmap(base + page, page) == 0 && mprotect(base + 2 * page, page, PROT_READ) == 0;
-    }
-    ~arena() {
-        if (base) {
-            munmap(base, page);
-            munmap(base + 2 * page, page);
-        }
-    }
-    char* unmapped() const { return base + page; }
-    char* readonly() const { return base + 2 * page; }
-    // `n` bytes that end exactly where the unmapped page begins.
-    char* at_page_end(const char* text, std::size_t n) const {
-        char* p = base + page - n;
-        std::memcpy(p, text, n);
-        return p;
-    }
-    // A pf_stat whose tail lies on the unmapped page.
-    pf_stat* straddling() const { return reinterpret_cast<pf_stat*>(base + page - 64); }
-};
 
 // Runs `fn` in a child under `uid`; returns the errno it reports, or -1.
 int as_user(uid_t uid, const std::function<int()>& fn) {

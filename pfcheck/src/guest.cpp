@@ -5,12 +5,17 @@
 
 #include "abi_test.hpp"
 #include "channel.hpp"
+#include "fuzz.hpp"
 #include "run.hpp"
+#include "stress.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -18,6 +23,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <vector>
 
 namespace pfcheck {
 
@@ -55,13 +61,99 @@ bool write_all(int fd, const std::string& s) {
     return true;
 }
 
+long param(const guest_options& opt, const std::string& key, long fallback) {
+    auto it = opt.params.find(key);
+    return it == opt.params.end() ? fallback : std::atol(it->second.c_str());
+}
+
+// Asks kmemleak to scan (twice: a young object is reported only on a later
+// scan) and prints what it found on the console, where the host looks for it.
+nlohmann::json kmemleak_scan() {
+    mkdir("/sys/kernel/debug", 0755);
+    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, nullptr);
+    const char* path = "/sys/kernel/debug/kmemleak";
+    std::string found;
+    for (int i = 0; i < 2; ++i) {
+        std::ofstream scan(path);
+        if (!scan)
+            return {{"available", false}};
+        scan << "scan" << std::flush;
+    }
+    std::ifstream in(path);
+    std::string line;
+    int leaks = 0;
+    while (std::getline(in, line)) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+        leaks += line.find("unreferenced object") != std::string::npos;
+    }
+    return {{"available", true}, {"leaks", leaks}};
+}
+
+// Runs /bin/pfbench for one configuration; its Google Benchmark JSON, trimmed
+// to what the report uses, or {"error": ...}.
+nlohmann::json run_pfbench(const std::string& config, int repetitions) {
+    const std::string out = "/tmp/pfbench-" + config + ".json";
+    std::vector<std::string> args = {"/bin/pfbench",
+                                     "--config=" + config,
+                                     "--benchmark_repetitions=" + std::to_string(repetitions),
+                                     "--benchmark_display_aggregates_only=true",
+                                     "--benchmark_out_format=json",
+                                     "--benchmark_out=" + out};
+    std::fprintf(stderr, "pfcheck-init: bench %s, %d repetitions\n", config.c_str(), repetitions);
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        std::fprintf(stderr, "pfcheck-init: cannot run /bin/pfbench: %s\n", std::strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return {{"error", "pfbench --config=" + config + " failed (status " +
+                              std::to_string(status) + "); see the console"}};
+    std::ifstream in(out);
+    auto full = nlohmann::json::parse(in, nullptr, false);
+    if (full.is_discarded())
+        return {{"error", "pfbench wrote no valid JSON for " + config}};
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& b : full.value("benchmarks", nlohmann::json::array())) {
+        if (b.value("run_type", "") != "iteration")
+            continue; // the host computes median and spread from the repetitions
+        nlohmann::json r;
+        for (const char* key : {"run_name", "repetition_index", "iterations", "real_time",
+                                "time_unit", "items_per_second", "label", "error_occurred",
+                                "error_message", "nb_vma"})
+            if (b.contains(key))
+                r[key] = b[key];
+        rows.push_back(r);
+    }
+    return {{"benchmarks", rows}, {"context", full.value("context", nlohmann::json::object())}};
+}
+
 // The work itself, in a child of init. Returns the JSON report.
 nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
     nlohmann::json report;
     report["mode"] = opt.mode;
+    if (opt.mode == "bench") {
+        // A kernel without the syscalls is the baseline (a); a patched one
+        // runs (b) to (e), one fresh process each.
+        bool vanilla = sys.cleanup() == ENOSYS;
+        int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
+        std::vector<std::string> configs = {"vanilla"};
+        if (!vanilla)
+            configs = {"untracked", "tracked-self", "tracked-64", "tracked-1000vma"};
+        for (const auto& c : configs)
+            report["bench"][c] = run_pfbench(c, repetitions);
+        return report;
+    }
     report["syscall_numbers"] = {sys.numbers().set_param, sys.numbers().get_info,
                                  sys.numbers().cleanup};
-    if (opt.mode == "check" || opt.mode == "abi") {
+    if (opt.mode == "check" || opt.mode == "abi" || opt.mode == "debug") {
         auto rows = abi_test(sys, "/init", "/tmp");
         int failed = 0;
         for (const auto& r : rows) {
@@ -72,7 +164,34 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
         report["abi"] = to_json(rows);
         report["abi_failed"] = failed;
     }
-    if (opt.mode == "check" || opt.mode == "verify") {
+    if (opt.mode == "debug") {
+        fuzz_options fo;
+        fo.calls = param(opt, "calls", fo.calls);
+        fo.seed = static_cast<std::uint64_t>(param(opt, "seed", static_cast<long>(fo.seed)));
+        std::fprintf(stderr, "pfcheck-init: fuzz: seed %llu, %ld calls, %d threads\n",
+                     static_cast<unsigned long long>(fo.seed), fo.calls, fo.threads);
+        auto f = run_fuzz(sys, fo);
+        std::fprintf(stderr, "pfcheck-init: fuzz: %ld calls in %.1f s, %ld mismatches\n", f.calls,
+                     f.seconds, f.mismatches);
+        for (const auto& m : f.first_mismatches)
+            std::fprintf(stderr, "    problem: fuzz: %s\n", m.c_str());
+        report["fuzz"] = to_json(f);
+
+        stress_options so;
+        so.seconds = static_cast<double>(param(opt, "seconds", 60));
+        so.program = "/init";
+        std::fprintf(stderr, "pfcheck-init: stress: %d processes, %d caller threads, %.0f s\n",
+                     so.processes, so.caller_threads, so.seconds);
+        auto st = run_stress(sys, so);
+        std::fprintf(stderr,
+                     "pfcheck-init: stress: %ld forks, %ld execs, %ld pages written, %ld calls, "
+                     "%ld unexpected\n",
+                     st.forks, st.execs, st.pages_written, st.calls, st.unexpected);
+        for (const auto& m : st.first_unexpected)
+            std::fprintf(stderr, "    problem: stress: %s\n", m.c_str());
+        report["stress"] = to_json(st);
+    }
+    if (opt.mode == "check" || opt.mode == "verify" || opt.mode == "debug") {
         run_options ro;
         ro.workdir = "/tmp";
         ro.scenarios = opt.scenarios;
@@ -82,6 +201,8 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
         // The abi rows end with a cleanup; leave nothing tracked either way.
         sys.cleanup();
     }
+    if (opt.mode == "debug")
+        report["kmemleak"] = kmemleak_scan();
     return report;
 }
 

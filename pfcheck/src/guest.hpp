@@ -2,14 +2,19 @@
 
 #include "abi.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
 namespace pfcheck {
 
 struct guest_options {
-    std::string mode = "check"; // check (abi + scenarios), verify (scenarios), abi
+    // check (abi + scenarios), verify (scenarios), abi, bench (benchmarks),
+    // debug (abi, fuzzer, race stress, scenarios, then a kmemleak scan)
+    std::string mode = "check";
     std::vector<std::string> scenarios;
+    // KEY=VALUE words of the command line: reps (bench), calls, seed, seconds (debug)
+    std::map<std::string, std::string> params;
     std::string results_port = "/dev/ttyS1";
     bool dump_samples = false; // kernel command line: pfcheck.dump=1 (an environment variable)
 };

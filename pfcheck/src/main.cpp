@@ -3,6 +3,8 @@
 // 3 nothing could be judged (the syscalls are missing, say).
 #include "abi.hpp"
 #include "abi_test.hpp"
+#include "fuzz.hpp"
+#include "stress.hpp"
 #include "guest.hpp"
 #include "oracle/oracle.hpp"
 #include "run.hpp"
@@ -114,13 +116,21 @@ int main(int argc, char** argv) {
         return workloads::scenario_process_main(argc, argv);
     if (argc == 4 && std::strcmp(argv[1], "--idle") == 0)
         return idle_main(std::atoi(argv[2]), std::atoi(argv[3]));
+    if (argc > 1 && std::strcmp(argv[1], "--stress-worker") == 0)
+        return stress_worker_main(argc, argv);
     if (getpid() == 1) {
         // The kernel passes what follows "--" on its command line: MODE [SCENARIO...]
         guest_options g;
         if (argc > 1)
             g.mode = argv[1];
-        for (int i = 2; i < argc; ++i)
-            g.scenarios.push_back(argv[i]);
+        for (int i = 2; i < argc; ++i) {
+            std::string word = argv[i];
+            auto eq = word.find('=');
+            if (eq == std::string::npos)
+                g.scenarios.push_back(word);
+            else
+                g.params[word.substr(0, eq)] = word.substr(eq + 1);
+        }
         g.dump_samples = getenv("PFCHECK_DUMP") != nullptr;
         return guest_main(g, pf_syscalls(default_numbers()));
     }
@@ -155,6 +165,32 @@ int main(int argc, char** argv) {
     auto* abi = app.add_subcommand("abi-test",
                                    "check every errno and the permission rule (resets tracking)");
     abi->add_option("--json", abi_json_path, "write the rows as JSON to FILE (- for stdout)");
+
+    fuzz_options fo;
+    std::string fuzz_json;
+    auto* fuzz = app.add_subcommand(
+        "fuzz", "hostile calls from several threads, each checked against the errno table "
+                "(resets tracking)");
+    fuzz->add_option("--seed", fo.seed, "random seed (the default makes runs reproducible)")
+        ->capture_default_str();
+    fuzz->add_option("--calls", fo.calls, "number of calls")->capture_default_str();
+    fuzz->add_option("--threads", fo.threads, "threads calling at once")->capture_default_str();
+    fuzz->add_option("--json", fuzz_json, "write the report as JSON to FILE (- for stdout)");
+
+    stress_options so;
+    bool final_round = true;
+    auto* stress = app.add_subcommand(
+        "stress", "race tracked processes against the syscalls, then run the scenarios quietly "
+                  "(resets tracking)");
+    stress->add_option("--seconds", so.seconds, "how long the race lasts")->capture_default_str();
+    stress->add_option("--processes", so.processes, "tracked worker processes")
+        ->capture_default_str();
+    stress->add_option("--threads", so.caller_threads, "threads calling the syscalls")
+        ->capture_default_str();
+    stress->add_flag("!--no-final-round", final_round,
+                     "skip the quiet round of scenarios after the race");
+    stress->add_option("--workdir", so.workdir, "writable directory for the workers' links")
+        ->capture_default_str();
 
     std::string op, name;
     auto* tester = app.add_subcommand("tester", "the course's tester: -o OP -p NAME");
@@ -197,6 +233,47 @@ int main(int argc, char** argv) {
             return e;
         bool enosys = !rows.empty() && rows[1].got == ENOSYS;
         return enosys ? exit_cannot_judge : (failed ? exit_failed : 0);
+    }
+    if (*fuzz) {
+        std::fprintf(stderr, "pfcheck fuzz: seed %llu, %ld calls, %d threads\n",
+                     static_cast<unsigned long long>(fo.seed), fo.calls, fo.threads);
+        auto f = run_fuzz(sys, fo);
+        for (const auto& m : f.first_mismatches)
+            std::printf("mismatch: %s\n", m.c_str());
+        std::printf("seed %llu: %ld calls in %.1f s, %ld mismatches\n",
+                    static_cast<unsigned long long>(f.seed), f.calls, f.seconds, f.mismatches);
+        if (int e = write_json(fuzz_json, to_json(f)))
+            return e;
+        if (!f.fatal.empty() || f.by_result["ENOSYS"] == f.calls) {
+            std::fprintf(stderr, "pfcheck: cannot fuzz: %s\n",
+                         f.fatal.empty() ? "the syscalls are missing (ENOSYS)" : f.fatal.c_str());
+            return exit_cannot_judge;
+        }
+        return f.mismatches ? exit_failed : 0;
+    }
+    if (*stress) {
+        so.program = self_path();
+        auto r = run_stress(sys, so);
+        for (const auto& m : r.first_unexpected)
+            std::printf("unexpected: %s\n", m.c_str());
+        std::printf("%d processes, %.0f s: %ld forks, %ld execs, %ld pages written, %ld calls, "
+                    "%ld unexpected\n",
+                    r.processes, r.seconds, r.forks, r.execs, r.pages_written, r.calls,
+                    r.unexpected);
+        if (!r.fatal.empty()) {
+            std::fprintf(stderr, "pfcheck: %s\n", r.fatal.c_str());
+            return exit_cannot_judge;
+        }
+        int failed = r.unexpected ? 1 : 0;
+        if (final_round) {
+            run_options quiet;
+            auto report = run_scenarios(sys, quiet);
+            int bad = static_cast<int>(report.verdicts.size()) - report.passed();
+            std::printf("final quiet round: %d scenarios passed, %d failed\n", report.passed(),
+                        bad);
+            failed += bad;
+        }
+        return failed ? exit_failed : 0;
     }
     if (*run) {
         auto report = run_scenarios(sys, ro);

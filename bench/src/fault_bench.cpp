@@ -1,0 +1,316 @@
+// pfbench: what counting CoW faults costs on the fault path, measured with
+// Google Benchmark inside the guest. One process measures one configuration:
+//   vanilla         (a) a kernel without the patch: the baseline
+//   untracked       (b) patched, nothing tracked
+//   tracked-self    (c) patched, this program's own name tracked
+//   tracked-64      (d) patched, 64 names tracked (this one among them)
+//   tracked-1000vma (e) as (c), with 1,000 extra VMAs in the process
+// Every benchmark times only the work it names (manual time), so fork and
+// teardown do not blur the figure; items are faults, forks or calls.
+#include "abi.hpp"
+
+#include <benchmark/benchmark.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using pfcheck::pf_syscalls;
+
+const long page = sysconf(_SC_PAGESIZE);
+
+double now_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+char* map_pages(long pages) {
+    void* p = mmap(nullptr, static_cast<std::size_t>(pages * page), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+}
+
+void touch(char* base, long first, long count) {
+    for (long i = first; i < first + count; ++i)
+        static_cast<volatile char*>(base)[i * page] = 1;
+}
+
+// A child that shares every page of the parent until told to go: while it
+// lives, each page the parent writes is a CoW fault that copies.
+class sharer {
+  public:
+    bool start() {
+        if (pipe(fds_) != 0)
+            return false;
+        pid_ = fork();
+        if (pid_ == 0) {
+            char c;
+            close(fds_[1]);
+            while (read(fds_[0], &c, 1) < 0 && errno == EINTR) {
+            }
+            _exit(0);
+        }
+        close(fds_[0]);
+        return pid_ > 0;
+    }
+    void stop() {
+        close(fds_[1]);
+        int status;
+        while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+
+  private:
+    int fds_[2] = {-1, -1};
+    pid_t pid_ = -1;
+};
+
+// Pages a batch prepares at once: writes of small N use a fresh page each time.
+constexpr long batch_pages = 2048;
+
+// ns per CoW fault: fork, then the parent writes N shared pages.
+void cow_fault(benchmark::State& state) {
+    const long n = state.range(0), region = std::max(n, batch_pages);
+    char* base = nullptr;
+    sharer child;
+    long cursor = region;
+    for (auto _ : state) {
+        if (cursor + n > region) {
+            if (base) {
+                child.stop();
+                munmap(base, static_cast<std::size_t>(region * page));
+            }
+            base = map_pages(region);
+            if (!base) {
+                state.SkipWithError("mmap failed");
+                return;
+            }
+            touch(base, 0, region);
+            if (!child.start()) {
+                state.SkipWithError("fork failed");
+                return;
+            }
+            cursor = 0;
+        }
+        double t0 = now_seconds();
+        touch(base, cursor, n);
+        state.SetIterationTime(now_seconds() - t0);
+        cursor += n;
+    }
+    if (base) {
+        child.stop();
+        munmap(base, static_cast<std::size_t>(region * page));
+    }
+    state.SetItemsProcessed(state.iterations() * n);
+    state.SetLabel("CoW faults");
+}
+
+// ns per first-touch fault: a new anonymous page, not a CoW fault.
+void first_touch(benchmark::State& state) {
+    const long n = state.range(0), region = std::max(n, batch_pages);
+    char* base = nullptr;
+    long cursor = region;
+    for (auto _ : state) {
+        if (cursor + n > region) {
+            if (base)
+                munmap(base, static_cast<std::size_t>(region * page));
+            base = map_pages(region);
+            if (!base) {
+                state.SkipWithError("mmap failed");
+                return;
+            }
+            cursor = 0;
+        }
+        double t0 = now_seconds();
+        touch(base, cursor, n);
+        state.SetIterationTime(now_seconds() - t0);
+        cursor += n;
+    }
+    if (base)
+        munmap(base, static_cast<std::size_t>(region * page));
+    state.SetItemsProcessed(state.iterations() * n);
+    state.SetLabel("first-touch faults");
+}
+
+// Cost of fork + exit + wait of a process with N written pages (the exec and
+// mm_release hooks run on this path).
+void fork_exit(benchmark::State& state) {
+    const long n = state.range(0);
+    char* base = map_pages(n);
+    if (!base) {
+        state.SkipWithError("mmap failed");
+        return;
+    }
+    touch(base, 0, n);
+    for (auto _ : state) {
+        double t0 = now_seconds();
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(0);
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        state.SetIterationTime(now_seconds() - t0);
+    }
+    munmap(base, static_cast<std::size_t>(n * page));
+    state.SetItemsProcessed(state.iterations());
+    state.SetLabel("forks");
+}
+
+// pf_get_info latency with K separate VMAs in the tracked process.
+const pf_syscalls* the_syscalls = nullptr;
+std::string own_name;
+
+void get_info(benchmark::State& state) {
+    const long k = state.range(0);
+    // Alternate protections so that neighbours never merge into one VMA.
+    std::vector<char*> maps;
+    for (long i = 0; i < k; ++i) {
+        int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
+        void* p = mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p == MAP_FAILED)
+            break;
+        maps.push_back(static_cast<char*>(p));
+    }
+    pfcheck::pf_stat st{};
+    for (auto _ : state) {
+        double t0 = now_seconds();
+        int err = the_syscalls->get_info(own_name, &st);
+        state.SetIterationTime(now_seconds() - t0);
+        if (err) {
+            state.SkipWithError(("pf_get_info: " + pfcheck::errno_name(err)).c_str());
+            break;
+        }
+    }
+    for (char* p : maps)
+        munmap(p, static_cast<std::size_t>(page));
+    state.SetItemsProcessed(state.iterations());
+    state.counters["nb_vma"] = st.nb_vma;
+    state.SetLabel("pf_get_info calls");
+}
+
+std::string comm() {
+    std::ifstream in("/proc/self/comm");
+    std::string s;
+    std::getline(in, s);
+    return s;
+}
+
+std::string track(const std::string& config, const pf_syscalls& sys);
+
+// The layout pf_get_info reports is that of the last process executed under
+// the name while tracked: after set_param, pfbench executes itself again.
+constexpr const char* configured_marker = "PFBENCH_CONFIGURED";
+
+// Puts the kernel in the configuration; returns an error message or "".
+std::string configure(const std::string& config, const pf_syscalls& sys,
+                      std::vector<void*>& extra_vmas, char** argv) {
+    if (!getenv(configured_marker)) {
+        if (std::string why = track(config, sys); !why.empty())
+            return why;
+        if (config == "vanilla" || config == "untracked")
+            return "";
+        setenv(configured_marker, "1", 1);
+        execv(argv[0], argv); // by its name: the comm must stay "pfbench"
+        return std::string("cannot execute pfbench again: ") + std::strerror(errno);
+    }
+    if (config == "tracked-1000vma")
+        for (int i = 0; i < 1000; ++i) {
+            int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
+            void* p = mmap(nullptr, static_cast<std::size_t>(page), prot,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED)
+                return "mmap of the 1,000 extra VMAs failed";
+            extra_vmas.push_back(p);
+        }
+    return "";
+}
+
+// The tracking part of a configuration.
+std::string track(const std::string& config, const pf_syscalls& sys) {
+    int probe = sys.cleanup();
+    if (config == "vanilla")
+        return probe == ENOSYS ? "" : "the kernel has the syscalls: not a vanilla kernel";
+    if (probe == ENOSYS)
+        return "the kernel has no pf_* syscalls (ENOSYS)";
+    if (config == "untracked")
+        return "";
+    if (int e = sys.set_param(own_name))
+        return "pf_set_param(" + own_name + "): " + pfcheck::errno_name(e);
+    if (config == "tracked-64")
+        for (int i = 1; i < 64; ++i)
+            if (int e = sys.set_param("pfb-other-" + std::to_string(i)))
+                return "pf_set_param #" + std::to_string(i) + ": " + pfcheck::errno_name(e);
+    if (config != "tracked-self" && config != "tracked-64" && config != "tracked-1000vma")
+        return "unknown configuration '" + config + "'";
+    return "";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<char*> original(argv, argv + argc + 1); // for the exec after set_param
+    benchmark::Initialize(&argc, argv);
+    std::string config, nr;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.rfind("--config=", 0) == 0)
+            config = a.substr(9);
+        else if (a.rfind("--nr=", 0) == 0)
+            nr = a.substr(5);
+        else {
+            std::fprintf(stderr,
+                         "usage: pfbench --config=vanilla|untracked|tracked-self|tracked-64|"
+                         "tracked-1000vma [--nr=A,B,C] [--benchmark_* flags]\n");
+            return 2;
+        }
+    }
+    pfcheck::syscall_numbers numbers = pfcheck::default_numbers();
+    if (!nr.empty() && !pfcheck::parse_numbers(nr, numbers)) {
+        std::fprintf(stderr, "pfbench: --nr takes three numbers\n");
+        return 2;
+    }
+    pf_syscalls sys(numbers);
+    the_syscalls = &sys;
+    own_name = comm();
+    std::vector<void*> extra_vmas;
+    if (std::string why = configure(config, sys, extra_vmas, original.data()); !why.empty()) {
+        std::fprintf(stderr, "pfbench: configuration %s: %s\n", config.c_str(), why.c_str());
+        return 3;
+    }
+    benchmark::AddCustomContext("pfbench_config", config);
+    // Fixed iteration counts: about 4,096 faults per repetition whatever N is,
+    // and no fork storm for N = 1.
+    for (long n : {1L, 16L, 256L, 4096L}) {
+        benchmark::RegisterBenchmark("cow_fault", cow_fault)
+            ->Arg(n)
+            ->UseManualTime()
+            ->Iterations(std::max(4L, 4096 / n));
+        benchmark::RegisterBenchmark("first_touch", first_touch)
+            ->Arg(n)
+            ->UseManualTime()
+            ->Iterations(std::max(4L, 4096 / n));
+    }
+    benchmark::RegisterBenchmark("fork_exit", fork_exit)->Arg(256)->UseManualTime()->Iterations(
+        200);
+    if (config != "vanilla" && config != "untracked")
+        for (long k : {1L, 16L, 128L, 1000L})
+            benchmark::RegisterBenchmark("get_info", get_info)
+                ->Arg(k)
+                ->UseManualTime()
+                ->Iterations(200);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    sys.cleanup();
+    return 0;
+}

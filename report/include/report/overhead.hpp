@@ -1,0 +1,50 @@
+// From the guest benchmarks' JSON to figures: ns per item for each
+// benchmark and configuration, ratios against the vanilla kernel, and the
+// issue's targets checked against them.
+#pragma once
+
+#include "report/stats.hpp"
+#include "report/table.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace report {
+
+// The configurations, in report order: (a) to (e).
+struct configuration {
+    std::string id;     // as pfbench names it: "vanilla", "tracked-64", ...
+    std::string letter; // "a" ... "e"
+    std::string what;   // one line
+};
+const std::vector<configuration>& configurations();
+
+// ns per item of every repetition, by configuration and benchmark
+// ("cow_fault/16", "get_info/128", ...).
+using samples = std::map<std::string, std::map<std::string, std::vector<double>>>;
+
+// Adds the figures of one boot's report.json ("guest" -> "bench").
+// Returns an error message, or "" when the report had figures.
+std::string add_samples(const nlohmann::json& report_json, samples& into);
+
+struct target_check {
+    std::string target, benchmark, measured, verdict; // verdict: "met", "MISSED", "no data"
+};
+
+// (b) within 1% of (a); (c) and (d) within 5% of (a); no growth from (c) to
+// (d) to (e) beyond the noise (the larger relative IQR of the two), on every
+// cow_fault size.
+std::vector<target_check> check_targets(const samples& s);
+
+// Rows: benchmarks; columns: (a) in ns (median [IQR]) and the ratio of each
+// other configuration to (a), with the range the quartiles allow.
+table overhead_table(const samples& s, const std::string& caption);
+table targets_table(const std::vector<target_check>& checks, const std::string& caption);
+
+// Pages written (N) against ns per CoW fault: N, then median q1 q3 per
+// configuration, one line per N, for gnuplot.
+std::string cow_plot_data(const samples& s);
+
+} // namespace report

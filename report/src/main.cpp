@@ -1,0 +1,336 @@
+// pfcheck-report: turns the latest runs under results/ into what a report
+// needs: verdict, overhead and oracle tables (Markdown, CSV, LaTeX booktabs),
+// plots (SVG and PNG, by gnuplot), and results/README.md saying what each
+// file is and which kernel, architecture, accelerator and commit made it.
+// Exit status: 0 written; 1 something asked for could not be made (no
+// gnuplot, a broken input); 2 usage; 3 there was nothing to report.
+#include "report/overhead.hpp"
+#include "report/table.hpp"
+
+#include "process.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace report;
+
+namespace {
+
+struct provenance {
+    std::string file, what, kernel, arch, accel, guest_time, commit, written;
+};
+
+struct context {
+    fs::path results, out;
+    std::vector<provenance> inputs;
+    std::vector<std::pair<std::string, std::string>> outputs; // file, what it is
+    std::vector<std::string> problems;
+    bool gnuplot = true;
+};
+
+std::string fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+std::string rel(const context& c, const fs::path& p) {
+    return fs::relative(p, c.results).string();
+}
+
+std::optional<json> load(context& c, const fs::path& p) {
+    std::ifstream in(p);
+    if (!in)
+        return std::nullopt;
+    json j = json::parse(in, nullptr, false);
+    if (j.is_discarded()) {
+        c.problems.push_back(p.string() + " is not valid JSON: skipped");
+        return std::nullopt;
+    }
+    return j;
+}
+
+void note_input(context& c, const fs::path& p, const json& j, const std::string& what) {
+    const json run = j.value("run", json::object());
+    c.inputs.push_back({rel(c, p), what, run.value("kernel", "?") + " (" + run.value("series", "?") + ")",
+                        run.value("arch", "?"), run.value("accel", "?"),
+                        run.value("guest_time", "wall clock"), run.value("commit", "?"),
+                        run.value("written", "?")});
+}
+
+void wrote_table(context& c, const table& t, const std::string& name, const std::string& what) {
+    write_table(t, c.out.string(), name);
+    c.outputs.push_back({"report/" + name + ".{md,csv,tex}", what});
+}
+
+// Renders a gnuplot script body to NAME.svg and NAME.png.
+void plot(context& c, const std::string& name, const std::string& body, const std::string& what) {
+    if (!c.gnuplot)
+        return;
+    for (auto [terminal, ext] : {std::pair<const char*, const char*>{
+                                     "svg size 800,500 dynamic font 'sans,12'", "svg"},
+                                 {"pngcairo size 1000,625 font 'sans,12'", "png"}}) {
+        fs::path script = c.out / (name + "." + ext + ".gp");
+        std::ofstream(script) << "set terminal " << terminal << "\nset output '"
+                              << (c.out / (name + "." + ext)).string() << "'\n"
+                              << body;
+        auto r = harness::capture("gnuplot", {script.string()});
+        fs::remove(script);
+        if (!r.ok) {
+            c.problems.push_back("gnuplot failed on " + name + "." + ext);
+            return;
+        }
+    }
+    c.outputs.push_back({"report/" + name + ".{svg,png}", what});
+}
+
+// Per-scenario verdicts of one run, and the per-VMA plot of one scenario.
+void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario) {
+    auto j = load(c, dir / "report.json");
+    if (!j || !j->value("guest", json()).is_object() || !(*j)["guest"].contains("run"))
+        return;
+    const json& run = (*j)["guest"]["run"];
+    const json meta = j->value("run", json::object());
+    std::string name = dir.filename().string();
+    note_input(c, dir / "report.json", *j, "verdicts");
+    table t;
+    t.caption = "pfcheck verdicts: " + meta.value("kernel", "?") + " " + meta.value("arch", "?") +
+                " (series " + meta.value("series", "?") + ", kernel model " +
+                run.value("kernel_model", "?") + ")";
+    t.header = {"scenario", "oracle", "perf", "kernel", "verdict", "diagnosis"};
+    t.latex_columns = "lrrrlp{5.5cm}";
+    auto cell = [](const json& v) { return v.is_null() ? std::string("-") : v.dump(); };
+    const json* chosen = nullptr;
+    for (const auto& s : run.value("scenarios", json::array())) {
+        std::string diag;
+        for (const auto& d : s.value("diagnoses", json::array()))
+            diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
+        t.rows.push_back({s.value("scenario", ""), cell(s["oracle_total"]), cell(s["perf_total"]),
+                          cell(s["kernel_total"]), s.value("pass", false) ? "pass" : "FAIL", diag});
+        if (s.value("scenario", "") == plot_scenario)
+            chosen = &s;
+    }
+    t.note = "The oracle counts the scenario's own regions; perf and the kernel count every VMA "
+             "of the process. " +
+             std::to_string(run.value("passed", 0)) + " passed, " +
+             std::to_string(run.value("failed", 0)) + " failed.";
+    wrote_table(c, t, "verdicts-" + name, "per-scenario verdicts of results/" + name);
+    if (!chosen) {
+        c.problems.push_back("results/" + name + " has no scenario '" + plot_scenario +
+                             "' to plot per VMA");
+        return;
+    }
+    // One cluster per VMA with any count, or controlled by the scenario.
+    std::ostringstream data;
+    data << "# vma oracle perf kernel\n";
+    int shown = 0;
+    for (const auto& v : chosen->value("vmas", json::array())) {
+        auto num = [](const json& x) { return x.is_number() ? x.dump() : std::string("NaN"); };
+        bool any = (v["kernel"].is_number() && v["kernel"].get<long>() > 0) ||
+                   (v["perf"].is_number() && v["perf"].get<long>() > 0) ||
+                   v.value("controlled", false);
+        if (!any || v.value("perms", "") == "---p")
+            continue;
+        std::string label = v.value("name", "");
+        if (label.empty())
+            label = v.value("controlled", false) ? "scenario" : "anon";
+        char addr[32];
+        std::snprintf(addr, sizeof addr, "%lx", v.value("start", 0UL));
+        data << "\"" << label << "\\n" << addr << "\" " << num(v["oracle"]) << " "
+             << num(v["perf"]) << " " << num(v["kernel"]) << "\n";
+        ++shown;
+    }
+    fs::path dat = c.out / ("per-vma-" + name + "-" + plot_scenario + ".dat");
+    std::ofstream(dat) << data.str();
+    std::string body =
+        "set title \"" + plot_scenario + " on " + meta.value("kernel", "?") + " " +
+        meta.value("arch", "?") +
+        ": CoW faults per VMA\"\nset style data histograms\nset style histogram "
+        "clustered gap 1\nset style fill solid 0.8 border -1\nset ylabel 'CoW faults'\nset "
+        "yrange [0:*]\nset key top left\nset xtics rotate by -30 font ',9'\nset grid ytics\n"
+        "plot '" +
+        dat.string() +
+        "' using 2:xtic(1) title 'oracle (scenario regions only)', '' using 3 title 'perf', '' "
+        "using 4 title 'kernel (pf\\_get\\_info)'\n";
+    plot(c, "per-vma-" + name + "-" + plot_scenario, body,
+         "per-VMA CoW faults of " + plot_scenario + " (" + std::to_string(shown) +
+             " VMAs with counts), oracle vs perf vs kernel");
+    c.outputs.push_back({"report/" + dat.filename().string(), "the plot's data"});
+}
+
+// The overhead tables, targets and plot of one architecture and guest-time mode.
+bool overhead(context& c, const std::string& arch, const std::string& timing,
+              std::ostringstream& console) {
+    samples s;
+    bool any = false;
+    for (const char* kernel : {"vanilla", "patched"}) {
+        fs::path p = c.results / "bench" / arch / (timing + "-" + kernel) / "report.json";
+        auto j = load(c, p);
+        if (!j)
+            continue;
+        if (std::string why = add_samples(*j, s); !why.empty()) {
+            c.problems.push_back(rel(c, p) + ": " + why);
+            continue;
+        }
+        note_input(c, p, *j, "benchmarks, " + std::string(kernel) + " kernel");
+        any = true;
+    }
+    if (!any)
+        return false;
+    std::string mode = timing == "icount" ? "QEMU -icount shift=0 (guest ns = guest instructions)"
+                                          : "QEMU TCG, wall clock";
+    std::string id = arch + "-" + timing;
+    auto t = overhead_table(s, "Fault-path overhead, " + arch + ", " + mode);
+    wrote_table(c, t, "overhead-" + id, "overhead ratios against vanilla, " + arch + ", " + mode);
+    auto checks = check_targets(s);
+    auto tt = targets_table(checks, "Overhead targets, " + arch + ", " + mode);
+    wrote_table(c, tt, "targets-" + id, "the issue's overhead targets, met or missed, " + mode);
+    console << to_markdown(t) << "\n" << to_markdown(tt) << "\n";
+
+    fs::path dat = c.out / ("cow-ns-" + id + ".dat");
+    std::ofstream(dat) << cow_plot_data(s);
+    std::ostringstream body;
+    body << "set title 'ns per CoW fault, " << arch << ", "
+         << (timing == "icount" ? "icount (guest instructions)" : "TCG wall clock")
+         << "'\nset logscale x 2\nset xlabel 'pages written after fork (N)'\nset ylabel 'ns per "
+            "CoW fault (median, IQR bars)'\nset key outside right\nset grid\nset yrange [0:*]\n"
+            "plot ";
+    int col = 2;
+    for (const auto& conf : configurations()) {
+        body << (col > 2 ? ", " : "") << "'" << dat.string() << "' using 1:" << col << ":"
+             << col + 1 << ":" << col + 2 << " with yerrorlines title '(" << conf.letter << ") "
+             << conf.id << "'";
+        col += 3;
+    }
+    body << "\n";
+    plot(c, "cow-ns-" + id, body.str(), "ns per CoW fault against pages written, (a)-(e), " + mode);
+    c.outputs.push_back({"report/" + dat.filename().string(), "the plot's data"});
+    return true;
+}
+
+void oracle_throughput(context& c, std::ostringstream& console) {
+    fs::path p = c.results / "bench" / "oracle.json";
+    auto j = load(c, p);
+    if (!j)
+        return;
+    table t;
+    t.caption = "Oracle throughput on the host";
+    t.header = {"pages in the layout", "page events", "ms per prediction", "page events / s"};
+    for (const auto& b : j->value("benchmarks", json::array())) {
+        std::string name = b.value("name", "");
+        long pages = std::atol(name.substr(name.find('/') + 1).c_str());
+        double ips = b.value("items_per_second", 0.0);
+        t.rows.push_back({std::to_string(pages), std::to_string(3 * pages),
+                          fixed(b.value("real_time", 0.0), 3), fixed(ips / 1e6, 2) + " M"});
+    }
+    const json ctx = j->value("context", json::object());
+    t.note = "Populate, fork, child writes every page, parent writes every page: three page "
+             "events per page. Host: " +
+             std::to_string(ctx.value("num_cpus", 0)) + " CPUs at " +
+             std::to_string(ctx.value("mhz_per_cpu", 0)) + " MHz, " + ctx.value("date", "") + ".";
+    c.inputs.push_back({rel(c, p), "oracle benchmark (host)", "-", "host", "-", "wall clock", "-",
+                        ctx.value("date", "?")});
+    wrote_table(c, t, "oracle-throughput", "the oracle's page events per second on the host");
+    console << to_markdown(t) << "\n";
+}
+
+std::string now_utc() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+void write_readme(const context& c) {
+    std::ofstream md(c.results / "README.md");
+    md << "# results/\n\nWritten by `make report` on " << now_utc()
+       << ". Every figure comes from a run on this machine; nothing here is committed.\n\n"
+          "## Runs (what `make`, `make check`, `make bench`, `make mutants` wrote)\n\n"
+          "| folder | what is in it |\n|---|---|\n"
+          "| `ARCH/` (i386, x86_64) | one `make` run: `summary.md` (verdict, errno table, "
+          "scenarios), `report.json` (everything, per VMA), `console.log` (the guest's "
+          "console), `results.raw` (the framed report), `kernel-build.log`, `guest-build.log` "
+          "|\n"
+          "| `bench/ARCH/{icount,wall}-{vanilla,patched}/` | `make bench`: the same files, "
+          "with Google Benchmark figures in `report.json` |\n"
+          "| `bench/oracle.json` | `make bench`: the oracle's throughput on the host |\n"
+          "| `mutants/` | `make mutants`: `summary.md`, `summary.csv` (kill table), one "
+          "folder per mutant |\n\n## Inputs of this report\n\n"
+          "| file | what | kernel (series) | arch | accelerator | guest time | commit | written "
+          "|\n|---|---|---|---|---|---|---|---|\n";
+    for (const auto& i : c.inputs)
+        md << "| `" << i.file << "` | " << i.what << " | " << i.kernel << " | " << i.arch << " | "
+           << i.accel << " | " << i.guest_time << " | " << i.commit << " | " << i.written
+           << " |\n";
+    md << "\n## The report (`report/`)\n\nTables come as `.md` (read, paste), `.csv` "
+          "(reprocess) and `.tex` (a booktabs table for `\\input`; needs "
+          "`\\usepackage{booktabs}`). Plots come as `.svg` and `.png`.\n\n| file | what it is "
+          "|\n|---|---|\n";
+    for (const auto& [file, what] : c.outputs)
+        md << "| `" << file << "` | " << what << " |\n";
+    if (!c.problems.empty()) {
+        md << "\n## Not made\n\n";
+        for (const auto& p : c.problems)
+            md << "- " << p << "\n";
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"pfcheck-report: tables (Markdown, CSV, LaTeX) and plots (SVG, PNG) from the "
+                 "latest runs under results/"};
+    context c;
+    c.results = "results";
+    std::string scenario = "parent_first";
+    std::vector<std::string> runs = {"i386", "x86_64"};
+    app.add_option("--results", c.results, "the results directory")->capture_default_str();
+    app.add_option("--scenario", scenario, "the scenario whose per-VMA counts are plotted")
+        ->capture_default_str();
+    app.add_option("--run", runs, "results/NAME folders whose verdicts are tabulated")
+        ->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    c.results = fs::absolute(c.results);
+    c.out = c.results / "report";
+    fs::create_directories(c.out);
+    if (!harness::capture("gnuplot", {"--version"}).ok) {
+        c.gnuplot = false;
+        c.problems.push_back("plots: UNAVAILABLE, gnuplot is not installed (apt-get install "
+                             "gnuplot-nox)");
+    }
+    std::ostringstream console;
+    for (const auto& r : runs)
+        if (fs::exists(c.results / r / "report.json"))
+            verdicts(c, c.results / r, scenario);
+    int overheads = 0;
+    if (fs::is_directory(c.results / "bench"))
+        for (const auto& e : fs::directory_iterator(c.results / "bench"))
+            if (e.is_directory())
+                for (const char* timing : {"icount", "wall"})
+                    overheads += overhead(c, e.path().filename().string(), timing, console);
+    oracle_throughput(c, console);
+    write_readme(c);
+
+    std::cout << console.str();
+    for (const auto& p : c.problems)
+        std::fprintf(stderr, "pfcheck-report: %s\n", p.c_str());
+    if (c.inputs.empty()) {
+        std::fprintf(stderr, "pfcheck-report: nothing to report under %s: run `make` (and `make "
+                             "bench`) first\n",
+                     c.results.c_str());
+        return 3;
+    }
+    std::printf("pfcheck-report: %zu inputs, %zu outputs in %s (%d overhead sets); index: %s\n",
+                c.inputs.size(), c.outputs.size(), c.out.c_str(), overheads,
+                (c.results / "README.md").c_str());
+    return c.problems.empty() ? 0 : 1;
+}

@@ -1,0 +1,199 @@
+#include "report/overhead.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+using nlohmann::json;
+
+namespace report {
+
+namespace {
+
+std::string fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+const std::vector<double>* find(const samples& s, const std::string& config,
+                                const std::string& bench) {
+    auto c = s.find(config);
+    if (c == s.end())
+        return nullptr;
+    auto b = c->second.find(bench);
+    return b == c->second.end() || b->second.empty() ? nullptr : &b->second;
+}
+
+// "cow_fault/16" -> 16; sorts the benchmarks by name, then by argument.
+std::pair<std::string, long> split_name(const std::string& name) {
+    auto slash = name.find('/');
+    if (slash == std::string::npos)
+        return {name, 0};
+    return {name.substr(0, slash), std::atol(name.c_str() + slash + 1)};
+}
+
+std::vector<std::string> benchmark_names(const samples& s) {
+    std::set<std::string> names;
+    for (const auto& [config, by_bench] : s)
+        for (const auto& [bench, v] : by_bench)
+            names.insert(bench);
+    std::vector<std::string> out(names.begin(), names.end());
+    std::sort(out.begin(), out.end(),
+              [](const std::string& a, const std::string& b) { return split_name(a) < split_name(b); });
+    return out;
+}
+
+} // namespace
+
+const std::vector<configuration>& configurations() {
+    static const std::vector<configuration> all = {
+        {"vanilla", "a", "vanilla 6.1, no patch"},
+        {"untracked", "b", "patched, nothing tracked"},
+        {"tracked-self", "c", "patched, the benchmark's own name tracked"},
+        {"tracked-64", "d", "patched, 64 names tracked"},
+        {"tracked-1000vma", "e", "as (c), with 1,000 extra VMAs in the process"},
+    };
+    return all;
+}
+
+std::string add_samples(const json& report_json, samples& into) {
+    const json guest = report_json.value("guest", json());
+    if (!guest.is_object() || !guest.contains("bench"))
+        return "no benchmark figures in this report";
+    int added = 0;
+    for (const auto& [config, b] : guest["bench"].items()) {
+        for (const auto& row : b.value("benchmarks", json::array())) {
+            if (row.value("error_occurred", false))
+                continue;
+            double ips = row.value("items_per_second", 0.0);
+            std::string name = row.value("run_name", "");
+            // "cow_fault/16/iterations:256/manual_time" -> "cow_fault/16"
+            auto cut = name.find("/iterations:");
+            if (cut != std::string::npos)
+                name.resize(cut);
+            if (ips > 0 && !name.empty()) {
+                into[config][name].push_back(1e9 / ips);
+                ++added;
+            }
+        }
+    }
+    return added ? "" : "the report's benchmarks produced no figures";
+}
+
+std::vector<target_check> check_targets(const samples& s) {
+    std::vector<target_check> out;
+    for (const auto& bench : benchmark_names(s)) {
+        if (split_name(bench).first != "cow_fault")
+            continue;
+        const auto* a = find(s, "vanilla", bench);
+        auto ratio_check = [&](const std::string& config, double limit, const std::string& what) {
+            const auto* x = find(s, config, bench);
+            if (!a || !x) {
+                out.push_back({what, bench, "-", "no data"});
+                return;
+            }
+            double r = summarize(*x).median / summarize(*a).median;
+            out.push_back({what, bench, fixed(r, 3) + " x (a)", r <= limit ? "met" : "MISSED"});
+        };
+        ratio_check("untracked", 1.01, "(b) within 1% of (a)");
+        ratio_check("tracked-self", 1.05, "(c) within 5% of (a)");
+        ratio_check("tracked-64", 1.05, "(d) within 5% of (a)");
+        auto growth = [&](const std::string& from, const std::string& to, const std::string& what) {
+            const auto* x = find(s, from, bench);
+            const auto* y = find(s, to, bench);
+            if (!x || !y) {
+                out.push_back({what, bench, "-", "no data"});
+                return;
+            }
+            spread sx = summarize(*x), sy = summarize(*y);
+            double g = sy.median / sx.median - 1;
+            double noise = std::max(sx.relative_iqr(), sy.relative_iqr());
+            out.push_back({what, bench,
+                           (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
+                               fixed(100 * noise, 2) + "%)",
+                           g <= noise ? "met" : "MISSED"});
+        };
+        growth("tracked-self", "tracked-64", "no growth (c) to (d)");
+        growth("tracked-64", "tracked-1000vma", "no growth (d) to (e)");
+    }
+    return out;
+}
+
+table overhead_table(const samples& s, const std::string& caption) {
+    table t;
+    t.caption = caption;
+    t.header = {"benchmark", "(a) ns/item median [IQR]"};
+    for (const auto& c : configurations())
+        if (c.letter != "a")
+            t.header.push_back("(" + c.letter + ") / (a)");
+    for (const auto& bench : benchmark_names(s)) {
+        std::vector<std::string> row = {bench};
+        const auto* a = find(s, "vanilla", bench);
+        spread sa = a ? summarize(*a) : spread{};
+        row.push_back(a ? fixed(sa.median, 0) + " [" + fixed(sa.iqr(), 0) + "]" : "-");
+        for (const auto& c : configurations()) {
+            if (c.letter == "a")
+                continue;
+            const auto* x = find(s, c.id, bench);
+            if (!x) {
+                row.push_back("-");
+                continue;
+            }
+            spread sx = summarize(*x);
+            if (!a) { // get_info has no vanilla figure: absolute ns instead
+                row.push_back(fixed(sx.median, 0) + " ns");
+                continue;
+            }
+            row.push_back(fixed(sx.median / sa.median, 3) + " [" + fixed(sx.q1 / sa.q3, 3) + "-" +
+                          fixed(sx.q3 / sa.q1, 3) + "]");
+        }
+        t.rows.push_back(row);
+    }
+    std::ostringstream note;
+    note << "ns per item (per fault, fork or call), median over repetitions; ratios are "
+            "median/median, with the range [q1(x)/q3(a) - q3(x)/q1(a)]. Configurations: ";
+    for (const auto& c : configurations())
+        note << "(" << c.letter << ") " << c.what << "; ";
+    note << "get_info has no (a) figure and is given in ns.";
+    t.note = note.str();
+    return t;
+}
+
+table targets_table(const std::vector<target_check>& checks, const std::string& caption) {
+    table t;
+    t.caption = caption;
+    t.header = {"target", "benchmark", "measured", "verdict"};
+    t.latex_columns = "llrl";
+    for (const auto& c : checks)
+        t.rows.push_back({c.target, c.benchmark, c.measured, c.verdict});
+    return t;
+}
+
+std::string cow_plot_data(const samples& s) {
+    std::ostringstream o;
+    o << "# pages";
+    for (const auto& c : configurations())
+        o << " " << c.letter << "_median " << c.letter << "_q1 " << c.letter << "_q3";
+    o << "\n";
+    for (const auto& bench : benchmark_names(s)) {
+        auto [name, n] = split_name(bench);
+        if (name != "cow_fault")
+            continue;
+        o << n;
+        for (const auto& c : configurations()) {
+            const auto* x = find(s, c.id, bench);
+            if (!x) {
+                o << " NaN NaN NaN";
+                continue;
+            }
+            spread sx = summarize(*x);
+            o << " " << sx.median << " " << sx.q1 << " " << sx.q3;
+        }
+        o << "\n";
+    }
+    return o.str();
+}
+
+} // namespace report

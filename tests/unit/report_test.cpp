@@ -1,0 +1,90 @@
+// The report's arithmetic and formats: quartiles, ratios, targets, escaping.
+#include "report/overhead.hpp"
+#include "report/stats.hpp"
+#include "report/table.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace report;
+using nlohmann::json;
+
+namespace {
+
+// A boot's report.json as the harness writes it, with the figures given as
+// ns per item for one benchmark.
+json boot_report(const std::string& config, const std::string& bench,
+                 const std::vector<double>& ns_per_item) {
+    json rows = json::array();
+    for (std::size_t i = 0; i < ns_per_item.size(); ++i)
+        rows.push_back({{"run_name", bench + "/iterations:16/manual_time"},
+                        {"repetition_index", i},
+                        {"items_per_second", 1e9 / ns_per_item[i]}});
+    return {{"run", {{"arch", "i386"}}}, {"guest", {{"bench", {{config, {{"benchmarks", rows}}}}}}}};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(report)
+
+// Quartiles interpolate between order statistics, whatever the input order.
+BOOST_AUTO_TEST_CASE(quartiles_of_five) {
+    auto s = summarize({5, 1, 4, 2, 3});
+    BOOST_TEST(s.median == 3);
+    BOOST_TEST(s.q1 == 2);
+    BOOST_TEST(s.q3 == 4);
+    BOOST_TEST(summarize({}).n == 0);
+}
+
+// Each format escapes what would break it: pipes, quotes and commas, TeX specials.
+BOOST_AUTO_TEST_CASE(cells_are_escaped_per_format) {
+    table t{"c", {"name", "value"}, {{"a|b", "x,\"y\""}, {"cow_fault/16", "5%"}}, "", ""};
+    BOOST_TEST(to_markdown(t).find("a\\|b") != std::string::npos);
+    BOOST_TEST(to_csv(t).find("\"x,\"\"y\"\"\"") != std::string::npos);
+    auto tex = to_latex(t);
+    BOOST_TEST(tex.find("cow\\_fault/16 & 5\\%") != std::string::npos);
+    BOOST_TEST(tex.find("\\toprule") != std::string::npos);
+    BOOST_TEST(tex.find("\\bottomrule") != std::string::npos);
+}
+
+// The iteration suffix is cut, and items per second become ns per item.
+BOOST_AUTO_TEST_CASE(samples_are_ns_per_item) {
+    samples s;
+    BOOST_TEST(add_samples(boot_report("vanilla", "cow_fault/16", {100, 200}), s) == "");
+    BOOST_TEST(s["vanilla"]["cow_fault/16"].size() == 2u);
+    BOOST_TEST(s["vanilla"]["cow_fault/16"][1] == 200, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(add_samples(json{{"guest", {{"run", {}}}}}, s) != "");
+}
+
+// A patched kernel 3% slower than vanilla when nothing is tracked misses (b)'s
+// 1% target but meets (c)'s 5%; a growth inside the noise is not growth.
+BOOST_AUTO_TEST_CASE(targets_follow_the_ratios) {
+    samples s;
+    add_samples(boot_report("vanilla", "cow_fault/16", {100, 100, 100}), s);
+    add_samples(boot_report("untracked", "cow_fault/16", {103, 103, 103}), s);
+    add_samples(boot_report("tracked-self", "cow_fault/16", {103, 104, 102}), s);
+    add_samples(boot_report("tracked-64", "cow_fault/16", {104, 103, 102}), s);
+    add_samples(boot_report("tracked-1000vma", "cow_fault/16", {120, 120, 120}), s);
+    auto checks = check_targets(s);
+    auto verdict = [&](const std::string& target) {
+        for (const auto& c : checks)
+            if (c.target.rfind(target, 0) == 0)
+                return c.verdict;
+        return std::string("absent");
+    };
+    BOOST_TEST(verdict("(b)") == "MISSED");
+    BOOST_TEST(verdict("(c)") == "met");
+    BOOST_TEST(verdict("(d)") == "met");
+    BOOST_TEST(verdict("no growth (c) to (d)") == "met");
+    BOOST_TEST(verdict("no growth (d) to (e)") == "MISSED");
+}
+
+// Without a vanilla figure the targets say so instead of passing.
+BOOST_AUTO_TEST_CASE(no_baseline_is_no_data) {
+    samples s;
+    add_samples(boot_report("untracked", "cow_fault/1", {10}), s);
+    auto checks = check_targets(s);
+    BOOST_REQUIRE(!checks.empty());
+    BOOST_TEST(checks.front().verdict == "no data");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
