@@ -58,7 +58,9 @@ std::string summary(const run_context& ctx, const json& report, const collected&
                 diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
             md << "| " << s.value("scenario", "") << " | " << cell(s["oracle_total"]) << " | "
                << cell(s["perf_total"]) << " | " << cell(s["kernel_total"]) << " | "
-               << (s.value("pass", false) ? "pass" : "FAIL") << " | " << diag << " |\n";
+               << (!s.value("skipped", "").empty() ? "SKIP"
+                                                   : (s.value("pass", false) ? "pass" : "FAIL"))
+               << " | " << (s.value("skipped", "").empty() ? diag : s.value("skipped", "")) << " |\n";
         }
         md << "\nThe oracle column counts the scenario's own regions only; perf and the "
               "kernel count every VMA.\n";
@@ -115,8 +117,9 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                 c.reason = "pfcheck could not judge: " + run.value("fatal", "");
             c.passed += run.value("passed", 0);
             c.failed += run.value("failed", 0);
+            c.skipped += run.value("skipped", 0);
             for (const auto& sc : run.value("scenarios", json::array())) {
-                if (sc.value("pass", true))
+                if (sc.value("pass", true) || !sc.value("skipped", "").empty())
                     continue;
                 std::string why;
                 for (const auto& d : sc.value("diagnoses", json::array()))

@@ -166,6 +166,10 @@ class simulator {
     }
 
     void prepare_anon_vma(slot_state& slot, int page) {
+        // Every page of a VMA carries the same flag: set once, it is set for
+        // all (and a write per page stays O(1), not O(VMA)).
+        if (slot.pages[page].anon_vma)
+            return;
         auto [lo, hi] = extent(slot, page);
         for (int i = lo; i < hi; ++i)
             slot.pages[i].anon_vma = true;
@@ -406,6 +410,25 @@ class simulator {
             }
             note(who(st.actor) + " has the kernel write " + where + " (read from a pipe): " +
                  std::to_string(broken) + " CoW breaks in kernel mode, none counted");
+            return;
+        }
+        case action::uffd_wp_write: {
+            // The protection makes each present page read-only; the write is
+            // then an ordinary write fault on a present page (retried once by
+            // the kernel after the handler resolves it: still one fault).
+            tally t;
+            for (int i = first; i < last; ++i) {
+                auto& ps = p->slots[slot].pages[i];
+                if (ps.entry == pte::none) {
+                    fail("uffd_wp_write needs present pages: write or read them first");
+                    return;
+                }
+                ps.entry = pte::read_only;
+                write_page(*p, slot, i, t);
+            }
+            note(who(st.actor) + " write-protects " + where + " with userfaultfd and writes it: " +
+                 std::to_string(t.cow) + " CoW (each retried once after the handler), " +
+                 std::to_string(t.none) + " shared");
             return;
         }
         case action::read:

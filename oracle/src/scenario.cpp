@@ -52,6 +52,8 @@ const char* to_string(action a) {
         return "grow_heap";
     case action::kernel_write:
         return "kernel_write";
+    case action::uffd_wp_write:
+        return "uffd_wp_write";
     }
     return "?";
 }

@@ -268,9 +268,9 @@ int main(int argc, char** argv) {
         if (final_round) {
             run_options quiet;
             auto report = run_scenarios(sys, quiet);
-            int bad = static_cast<int>(report.verdicts.size()) - report.passed();
-            std::printf("final quiet round: %d scenarios passed, %d failed\n", report.passed(),
-                        bad);
+            int bad = report.failed();
+            std::printf("final quiet round: %d scenarios passed, %d failed, %d skipped\n",
+                        report.passed(), bad, report.skipped());
             failed += bad;
         }
         return failed ? exit_failed : 0;
@@ -283,8 +283,9 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "pfcheck: %s\n", report.fatal.c_str());
             return exit_cannot_judge;
         }
-        int failed = static_cast<int>(report.verdicts.size()) - report.passed();
-        std::fprintf(stderr, "%d passed, %d failed\n", report.passed(), failed);
+        int failed = report.failed();
+        std::fprintf(stderr, "%d passed, %d failed, %d skipped\n", report.passed(), failed,
+                     report.skipped());
         return failed ? exit_failed : 0;
     }
     return exit_usage;

@@ -4,6 +4,7 @@
 #include "oracle/oracle.hpp"
 #include "workloads/catalogue.hpp"
 #include "workloads/executor.hpp"
+#include "workloads/uffd.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -20,6 +21,17 @@ int run_report::passed() const {
     for (const auto& v : verdicts)
         n += v.pass;
     return n;
+}
+
+int run_report::skipped() const {
+    int n = 0;
+    for (const auto& v : verdicts)
+        n += !v.skipped.empty();
+    return n;
+}
+
+int run_report::failed() const {
+    return static_cast<int>(verdicts.size()) - passed() - skipped();
 }
 
 std::string self_path() {
@@ -51,6 +63,17 @@ void query(const pf_syscalls& sys, const std::string& name, evidence& e) {
 
 verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_options& opt,
                 const oracle::kernel_model& model, const std::string& program) {
+    // A scenario that needs a kernel feature runs only where it exists.
+    for (const auto& st : s.steps)
+        if (st.what == oracle::action::uffd_wp_write) {
+            bool shared = s.regions[st.region].kind == oracle::region_kind::shared;
+            if (auto why = workloads::uffd_wp_unavailable(shared); !why.empty()) {
+                verdict v;
+                v.scenario = s.name;
+                v.skipped = "unavailable: " + why;
+                return v;
+            }
+        }
     evidence e;
     e.s = &s;
     e.prediction = oracle::predict(s, model);
@@ -148,8 +171,9 @@ run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
         ++i;
         auto v = run_one(*s, sys, opt, model, program);
         std::fprintf(stderr, "[%2d/%zu] %-16s %s\n", i, chosen.size(), s->name.c_str(),
-                     v.pass ? "pass" : "FAIL");
-        if (!v.pass || opt.verbose)
+                     !v.skipped.empty() ? ("SKIP (" + v.skipped + ")").c_str()
+                                        : (v.pass ? "pass" : "FAIL"));
+        if ((!v.pass && v.skipped.empty()) || opt.verbose)
             std::fputs(to_text(v).c_str(), stderr);
         r.verdicts.push_back(std::move(v));
     }
@@ -177,6 +201,7 @@ nlohmann::json to_json(const verdict& v) {
     return {{"scenario", v.scenario},
             {"proves", s ? s->proves : ""},
             {"pass", v.pass},
+            {"skipped", v.skipped},
             {"oracle_total", v.predicted_total},
             {"perf_total", optional_json(v.observed_total)},
             {"kernel_total", optional_json(v.reported_total)},
@@ -195,7 +220,8 @@ nlohmann::json to_json(const run_report& r) {
             {"kernel_model", r.kernel_model},
             {"fatal", r.fatal},
             {"passed", r.passed()},
-            {"failed", static_cast<int>(r.verdicts.size()) - r.passed()},
+            {"failed", r.failed()},
+            {"skipped", r.skipped()},
             {"scenarios", all}};
 }
 

@@ -24,6 +24,8 @@ struct run_report {
     std::string kernel_model;
     std::string fatal; // non-empty: nothing could be judged (ENOSYS, say)
     int passed() const;
+    int skipped() const; // could not run here: counted apart, never as passes
+    int failed() const;
 };
 
 run_report run_scenarios(const pf_syscalls& sys, const run_options& opt);

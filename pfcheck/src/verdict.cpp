@@ -48,7 +48,7 @@ const std::vector<known_bug>& known_bugs() {
           "file_fork_clean"},
          +1},
         {"counts writes to MAP_SHARED memory (shared pages are written in place)",
-         {"shared_writes"},
+         {"shared_writes", "uffd_wp_shared"},
          +1},
         {"counts only faults that copy the page, missing reuse faults",
          {"write_aft_exit", "child_outlives", "threads_page", "mprotect_shared", "dontneed",
@@ -61,6 +61,10 @@ const std::vector<known_bug>& known_bugs() {
          {"reexec", "exec_child"},
          +1},
         {"counts faults that the kernel takes in kernel mode (copy_to_user)", {"kernel_write"}, +1},
+        {"counts a retried fault again (a write fault that waited on userfaultfd is retried "
+         "once, and is one fault)",
+         {"uffd_wp_anon"},
+         +1},
         {"counts a renamed process by its old name, or matches names loosely",
          {"rename_child", "prefix_name"},
          +1},
@@ -234,6 +238,20 @@ verdict judge(const evidence& e) {
             }
             if (match)
                 v.diagnoses.push_back("per-VMA counts shifted by one index");
+        }
+    }
+    // The per-VMA counts are a part of the total: more in the parts than in
+    // the whole means counts survived a restart of the record.
+    if (e.kernel && v.reported_total) {
+        long parts = 0;
+        for (int i = 0; i < std::min(e.kernel->nb_vma, max_size); ++i)
+            parts += e.kernel->vma_fault[i];
+        if (parts > *v.reported_total) {
+            v.problems.push_back("the per-VMA counts add up to " + std::to_string(parts) +
+                                 ", more than the total " + std::to_string(*v.reported_total));
+            v.diagnoses.push_back(
+                "per-VMA counts not cleared when the record restarted (exec): they exceed the "
+                "total");
         }
     }
     if (e.kernel && v.diagnoses.empty() && !v.problems.empty() && e.run_errors.empty())

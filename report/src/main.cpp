@@ -76,8 +76,8 @@ void plot(context& c, const std::string& name, const std::string& body, const st
     if (!c.gnuplot)
         return;
     for (auto [terminal, ext] : {std::pair<const char*, const char*>{
-                                     "svg size 800,500 dynamic font 'sans,12'", "svg"},
-                                 {"pngcairo size 1000,625 font 'sans,12'", "png"}}) {
+                                     "svg size 800,500 dynamic noenhanced font 'sans,12'", "svg"},
+                                 {"pngcairo size 1000,625 noenhanced font 'sans,12'", "png"}}) {
         fs::path script = c.out / (name + "." + ext + ".gp");
         std::ofstream(script) << "set terminal " << terminal << "\nset output '"
                               << (c.out / (name + "." + ext)).string() << "'\n"
@@ -109,12 +109,17 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
     t.latex_columns = "lrrrlp{5.5cm}";
     auto cell = [](const json& v) { return v.is_null() ? std::string("-") : v.dump(); };
     const json* chosen = nullptr;
-    for (const auto& s : run.value("scenarios", json::array())) {
+    static const json none = json::array();
+    const json& scenarios = run.contains("scenarios") ? run["scenarios"] : none;
+    for (const auto& s : scenarios) {
         std::string diag;
         for (const auto& d : s.value("diagnoses", json::array()))
             diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
         t.rows.push_back({s.value("scenario", ""), cell(s["oracle_total"]), cell(s["perf_total"]),
-                          cell(s["kernel_total"]), s.value("pass", false) ? "pass" : "FAIL", diag});
+                          cell(s["kernel_total"]),
+                          !s.value("skipped", "").empty() ? "SKIP"
+                                                          : (s.value("pass", false) ? "pass" : "FAIL"),
+                          s.value("skipped", "").empty() ? diag : s.value("skipped", "")});
         if (s.value("scenario", "") == plot_scenario)
             chosen = &s;
     }
@@ -132,7 +137,8 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
     std::ostringstream data;
     data << "# vma oracle perf kernel\n";
     int shown = 0;
-    for (const auto& v : chosen->value("vmas", json::array())) {
+    const json vmas = chosen->value("vmas", json::array());
+    for (const auto& v : vmas) {
         auto num = [](const json& x) { return x.is_number() ? x.dump() : std::string("NaN"); };
         bool any = (v["kernel"].is_number() && v["kernel"].get<long>() > 0) ||
                    (v["perf"].is_number() && v["perf"].get<long>() > 0) ||
@@ -155,11 +161,11 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
         meta.value("arch", "?") +
         ": CoW faults per VMA\"\nset style data histograms\nset style histogram "
         "clustered gap 1\nset style fill solid 0.8 border -1\nset ylabel 'CoW faults'\nset "
-        "yrange [0:*]\nset key top left\nset xtics rotate by -30 font ',9'\nset grid ytics\n"
+        "yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\nset key top left\nset xtics rotate by -30 font ',9'\nset grid ytics\n"
         "plot '" +
         dat.string() +
         "' using 2:xtic(1) title 'oracle (scenario regions only)', '' using 3 title 'perf', '' "
-        "using 4 title 'kernel (pf\\_get\\_info)'\n";
+        "using 4 title 'kernel (pf_get_info)'\n";
     plot(c, "per-vma-" + name + "-" + plot_scenario, body,
          "per-VMA CoW faults of " + plot_scenario + " (" + std::to_string(shown) +
              " VMAs with counts), oracle vs perf vs kernel");

@@ -54,6 +54,10 @@ step vfork_write(process_id who, int region) {
 step segv_write(process_id who, int region) {
     return {.what = action::write_expect_segv, .actor = who, .region = region, .count = 1};
 }
+step uffd_write(process_id who, int region) {
+    return {.what = action::uffd_wp_write, .actor = who, .region = region};
+}
+
 step kernel_write(process_id who, int region) {
     return {.what = action::kernel_write, .actor = who, .region = region};
 }
@@ -239,6 +243,14 @@ std::vector<scenario> build() {
          "a CoW break by the kernel (read() into the page) is not a user fault",
          {anon("data", 8)},
          {writes(0, 0), forks(0, 1), kernel_write(1, 0), writes(1, 0), exits(1)}},
+        {"uffd_wp_anon",
+         "a write fault retried after userfaultfd resolved it counts once",
+         {anon("data", 8)},
+         {writes(0, 0), uffd_write(0, 0)}},
+        {"uffd_wp_shared",
+         "a write-protect fault on MAP_SHARED memory is not CoW",
+         {shared("shared", 8)},
+         {writes(0, 0), uffd_write(0, 0)}},
         {"two_regions",
          "faults land in the VMA of their own region",
          {anon("first", 4), anon("second", 6)},

@@ -4,6 +4,7 @@
 #include "workloads/executor.hpp"
 
 #include "workloads/catalogue.hpp"
+#include "workloads/uffd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -356,6 +357,12 @@ bool perform(const command& c) {
         std::snprintf(where, sizeof where, "%llx",
                       static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(target)));
         answer(ok, pid, ok ? where : "the write to a read-only VMA did not raise SIGSEGV");
+        return true;
+    }
+    case action::uffd_wp_write: {
+        bool shared = s.regions[c.region].kind == oracle::region_kind::shared;
+        std::string err = uffd_wp_write(page_address(c.region, first), last - first, shared);
+        answer(err.empty(), 0, err);
         return true;
     }
     case action::kernel_write: {

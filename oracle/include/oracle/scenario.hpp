@@ -45,6 +45,8 @@ enum class action {
     grow_stack,        // touch `pages` pages of new stack (uncontrolled VMA)
     grow_heap,         // sbrk and touch `pages` pages (uncontrolled VMA)
     kernel_write,      // read() from a pipe into each page: the kernel writes, in kernel mode
+    uffd_wp_write,     // write-protect present pages with userfaultfd, write them: each
+                       // fault waits for the handler, then the kernel retries it
 };
 
 struct step {
