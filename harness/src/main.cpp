@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 namespace fs = std::filesystem;
 using namespace harness;
@@ -221,7 +222,7 @@ int run_mutants(options o, const std::vector<std::string>& only) {
         return exit_usage;
     }
     struct row {
-        std::string name, description, expect, outcome, failed_checks, diagnosis;
+        std::string name, description, expect, outcome, failed_checks, diagnosis, run_on;
         double seconds = 0;
         bool killed_right = false;
     };
@@ -235,13 +236,24 @@ int run_mutants(options o, const std::vector<std::string>& only) {
         mo.extra_patches = {m};
         mo.out_name = base_name + "/" + r.name;
         set_run_mode(mo, m);
+        r.run_on = mo.arch + (mo.mode == "debug" ? ", debug kernel" : "");
         auto start = std::chrono::steady_clock::now();
         auto res = run_all(mo);
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::string all = res.reason + "\n";
         for (const auto& f : res.c.failures)
             all += f + "\n";
+        // "3: fork_chain, parent_first, abi" - how many checks failed, and which.
+        std::set<std::string> which;
+        for (const auto& f : res.c.failures) {
+            if (f.rfind("scenario ", 0) == 0)
+                which.insert(f.substr(9, f.find(':') - 9));
+            else
+                which.insert(f.substr(0, f.find(':')));
+        }
         r.failed_checks = std::to_string(res.c.failed);
+        for (auto it = which.begin(); it != which.end(); ++it)
+            r.failed_checks += (it == which.begin() ? ": " : ", ") + *it;
         r.diagnosis = res.c.failures.empty() ? res.reason : res.c.failures.front();
         if (res.code == 0) {
             r.outcome = "SURVIVED";
@@ -269,10 +281,9 @@ int run_mutants(options o, const std::vector<std::string>& only) {
     fs::path out = fs::absolute(o.results) / base_name;
     fs::create_directories(out);
     std::ofstream md(out / "summary.md"), csv(out / "summary.csv");
-    md << "# Mutants (" << o.arch
-       << ")\n\n| mutant | description | outcome | failed checks | "
-          "diagnosis | seconds |\n|---|---|---|---|---|---|\n";
-    csv << "mutant,description,outcome,failed_checks,diagnosis,seconds\n";
+    md << "# Mutants\n\n| mutant | description | run on | outcome | failed checks | "
+          "diagnosis | build and run, s |\n|---|---|---|---|---|---|---|\n";
+    csv << "mutant,description,run_on,outcome,failed_checks,diagnosis,seconds\n";
     auto quote = [](std::string t) {
         for (auto& ch : t)
             if (ch == '"')
@@ -283,10 +294,11 @@ int run_mutants(options o, const std::vector<std::string>& only) {
         killed += r.killed_right;
         char secs[32];
         std::snprintf(secs, sizeof secs, "%.0f", r.seconds);
-        md << "| " << r.name << " | " << r.description << " | " << r.outcome << " | "
-           << r.failed_checks << " | " << r.diagnosis << " | " << secs << " |\n";
-        csv << r.name << "," << quote(r.description) << "," << quote(r.outcome) << ","
-            << r.failed_checks << "," << quote(r.diagnosis) << "," << secs << "\n";
+        md << "| " << r.name << " | " << r.description << " | " << r.run_on << " | " << r.outcome
+           << " | " << r.failed_checks << " | " << r.diagnosis << " | " << secs << " |\n";
+        csv << r.name << "," << quote(r.description) << "," << quote(r.run_on) << ","
+            << quote(r.outcome) << "," << quote(r.failed_checks) << "," << quote(r.diagnosis)
+            << "," << secs << "\n";
     }
     char rate[64];
     std::snprintf(rate, sizeof rate, "kill rate: %d/%zu (%.0f%%)", killed, rows.size(),

@@ -134,6 +134,17 @@ BOOST_AUTO_TEST_CASE(kernel_write_breaks_cow_silently) {
     BOOST_TEST(predict(s, linux_6_1()).total == 0);
 }
 
+// Userfaultfd write-protect makes present pages read-only: each write is one
+// CoW fault in private memory (the kernel's retry is not another), none in
+// shared memory; pages never touched cannot be protected.
+BOOST_AUTO_TEST_CASE(uffd_write_protect_faults_once) {
+    step wp{.what = action::uffd_wp_write, .actor = 0, .region = 0};
+    BOOST_TEST(predict(make({anon(8)}, {writes(0, 0), wp}), linux_6_1()).total == 8);
+    BOOST_TEST(predict(make({{"s", 8, region_kind::shared}}, {writes(0, 0), wp}), linux_6_1())
+                   .total == 0);
+    BOOST_TEST(!predict(make({anon(8)}, {wp}), linux_6_1()).errors.empty());
+}
+
 // Faults stay at the address where they happened: after mremap the new
 // faults are at the new slot.
 BOOST_AUTO_TEST_CASE(mremap_moves_pages_not_history) {
