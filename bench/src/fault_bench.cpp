@@ -1,6 +1,7 @@
 // pfbench: what counting CoW faults costs on the fault path, measured with
 // Google Benchmark inside the guest. One process measures one configuration:
 //   vanilla         (a) a kernel without the patch: the baseline
+//   vanilla-1000vma (a') as (a), with 1,000 extra VMAs: the baseline of (e)
 //   untracked       (b) patched, nothing tracked
 //   tracked-self    (c) patched, this program's own name tracked
 //   tracked-64      (d) patched, 64 names tracked (this one among them)
@@ -208,6 +209,19 @@ std::string comm() {
 
 std::string track(const std::string& config, const pf_syscalls& sys);
 
+// 1,000 one-page VMAs that cannot merge (alternating protections).
+std::string add_vmas(std::vector<void*>& extra_vmas) {
+    for (int i = 0; i < 1000; ++i) {
+        int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
+        void* p = mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p == MAP_FAILED)
+            return "mmap of the 1,000 extra VMAs failed";
+        extra_vmas.push_back(p);
+    }
+    return "";
+}
+
 // The layout pf_get_info reports is that of the last process executed under
 // the name while tracked: after set_param, pfbench executes itself again.
 constexpr const char* configured_marker = "PFBENCH_CONFIGURED";
@@ -220,26 +234,19 @@ std::string configure(const std::string& config, const pf_syscalls& sys,
             return why;
         if (config == "vanilla" || config == "untracked")
             return "";
+        if (config == "vanilla-1000vma")
+            return add_vmas(extra_vmas);
         setenv(configured_marker, "1", 1);
         execv(argv[0], argv); // by its name: the comm must stay "pfbench"
         return std::string("cannot execute pfbench again: ") + std::strerror(errno);
     }
-    if (config == "tracked-1000vma")
-        for (int i = 0; i < 1000; ++i) {
-            int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
-            void* p = mmap(nullptr, static_cast<std::size_t>(page), prot,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p == MAP_FAILED)
-                return "mmap of the 1,000 extra VMAs failed";
-            extra_vmas.push_back(p);
-        }
-    return "";
+    return config == "tracked-1000vma" ? add_vmas(extra_vmas) : "";
 }
 
 // The tracking part of a configuration.
 std::string track(const std::string& config, const pf_syscalls& sys) {
     int probe = sys.cleanup();
-    if (config == "vanilla")
+    if (config == "vanilla" || config == "vanilla-1000vma")
         return probe == ENOSYS ? "" : "the kernel has the syscalls: not a vanilla kernel";
     if (probe == ENOSYS)
         return "the kernel has no pf_* syscalls (ENOSYS)";
@@ -270,8 +277,8 @@ int main(int argc, char** argv) {
             nr = a.substr(5);
         else {
             std::fprintf(stderr,
-                         "usage: pfbench --config=vanilla|untracked|tracked-self|tracked-64|"
-                         "tracked-1000vma [--nr=A,B,C] [--benchmark_* flags]\n");
+                         "usage: pfbench --config=vanilla|vanilla-1000vma|untracked|tracked-self|"
+                         "tracked-64|tracked-1000vma [--nr=A,B,C] [--benchmark_* flags]\n");
             return 2;
         }
     }
@@ -303,7 +310,7 @@ int main(int argc, char** argv) {
     }
     benchmark::RegisterBenchmark("fork_exit", fork_exit)->Arg(256)->UseManualTime()->Iterations(
         200);
-    if (config != "vanilla" && config != "untracked")
+    if (config.rfind("vanilla", 0) != 0 && config != "untracked")
         for (long k : {1L, 16L, 128L, 1000L})
             benchmark::RegisterBenchmark("get_info", get_info)
                 ->Arg(k)

@@ -61,6 +61,7 @@ struct options {
     std::vector<std::string> params; // KEY=VALUE for the guest (calls=, seconds=, reps=)
     std::string variant = "default"; // build directory variant (debug kernels apart)
     int cpus = 1;
+    std::string qemu; // QEMU program (default: qemu-system-ARCH)
     bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
     bool icount = false;   // QEMU -icount: guest time counts guest instructions
 };
@@ -68,21 +69,31 @@ struct options {
 run_result run_all(options o) {
     o.project = fs::absolute(o.project);
     std::string why;
-    auto debian = debian_tree(o.cache, why);
-    if (!debian)
-        return fail("source", why);
-    kernel_tree tree = *debian;
+    // Debian's tree is the kernel under test unless KSRC names another; it
+    // also provides libperf's source, needed only once the kernel is built.
+    std::optional<kernel_tree> debian;
+    auto need_debian = [&]() -> bool {
+        if (!debian)
+            debian = debian_tree(o.cache, why);
+        return debian.has_value();
+    };
+    kernel_tree tree;
+    if (!o.ksrc.empty() && !o.pristine) {
+        auto user = user_tree(o.ksrc, o.cache, why);
+        if (!user)
+            return fail("source", why);
+        tree = *user;
+    } else {
+        if (!need_debian())
+            return fail("source", why);
+        tree = *debian;
+    }
     if (o.pristine) {
         auto vanilla = pristine_tree(*debian, o.cache, why);
         if (!vanilla)
             return fail("source", why);
         tree = *vanilla;
         o.series = "none";
-    } else if (!o.ksrc.empty()) {
-        auto user = user_tree(o.ksrc, o.cache, why);
-        if (!user)
-            return fail("source", why);
-        tree = *user;
     }
     std::string series_name;
     if (o.series.empty())
@@ -111,6 +122,8 @@ run_result run_all(options o) {
     if (!image)
         return fail("build", why);
 
+    if (!need_debian())
+        return fail("source", why);
     guest_request gr{o.arch,         o.project, debian->src,
                      image->headers, o.cache,   out_dir / "guest-build.log",
                      o.pristine ? "vanilla" : ""};
@@ -136,6 +149,7 @@ run_result run_all(options o) {
     for (const auto& p : o.params)
         boot_req.guest_args += " " + p;
     boot_req.cpus = o.cpus;
+    boot_req.qemu = o.qemu;
     boot_req.extra_cmdline = o.cmdline;
     boot_req.accel = o.accel;
     boot_req.icount = o.icount;
@@ -160,7 +174,9 @@ run_result run_all(options o) {
     if (!c.ok) {
         std::fprintf(stderr, "pfcheck-harness: %s (console: %s)\n", c.reason.c_str(),
                      boot_req.console_log.c_str());
-        return {c.judged ? exit_failed : exit_infrastructure, c, c.reason};
+        // A kernel that reported a bug has been judged, whatever else happened.
+        bool judged = (c.judged && !c.nothing_compared) || !booted.kernel_reports.empty();
+        return {judged ? exit_failed : exit_infrastructure, c, c.reason};
     }
     std::printf("%d passed, %d failed\n", c.passed, c.failed);
     return {0, c, {}};
@@ -460,9 +476,12 @@ int main(int argc, char** argv) {
         sub->add_option("--variant", o.variant, "build directory variant (e.g. debug)")
             ->capture_default_str();
         sub->add_option("--smp", o.cpus, "guest CPUs")->capture_default_str();
+        sub->add_option("--qemu", o.qemu, "the QEMU program (default: qemu-system-ARCH)");
     }
     run->add_option("--extra-patch", o.extra_patches,
                     "a patch to apply after the series (repeatable)");
+    run->add_flag("--icount", o.icount,
+                  "QEMU -icount shift=0,sleep=off: guest time counts guest instructions");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -19,7 +19,9 @@ boot_outcome boot(const boot_request& r) {
     boot_outcome out;
     fs::create_directories(r.console_log.parent_path());
     fs::remove(r.results_file);
-    std::string qemu = r.arch == "x86_64" ? "qemu-system-x86_64" : "qemu-system-i386";
+    std::string qemu = !r.qemu.empty()         ? r.qemu
+                       : r.arch == "x86_64" ? "qemu-system-x86_64"
+                                            : "qemu-system-i386";
     // panic=-1: a panicking guest reboots at once, which -no-reboot turns into QEMU's exit.
     std::string cmdline = "console=ttyS0 panic=-1 " + r.extra_cmdline + " -- " + r.guest_args;
     command c{qemu,

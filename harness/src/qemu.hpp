@@ -11,6 +11,7 @@ namespace harness {
 
 struct boot_request {
     std::string arch; // i386 or x86_64
+    std::string qemu; // the QEMU program; empty: qemu-system-<arch>
     std::filesystem::path kernel, initrd;
     std::string guest_args;    // what /init receives: MODE [SCENARIO...]
     std::string extra_cmdline; // added to the kernel command line

@@ -87,6 +87,9 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                                   "ACCEL=kvm, KVM may not work here: try ACCEL=tcg)";
     } else if (b.panicked) {
         c.reason = "the guest kernel panicked";
+    } else if (!b.any_output && b.exit_code != 0) {
+        c.reason = "QEMU failed (exit status " + std::to_string(b.exit_code) +
+                   ") before the guest printed anything";
     } else if (!framed.payload) {
         c.reason = "no usable results from the guest: " + framed.error;
     } else {
@@ -113,8 +116,10 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
         }
         if (report.contains("run")) {
             const auto& run = report["run"];
-            if (!run.value("fatal", "").empty())
+            if (!run.value("fatal", "").empty()) {
                 c.reason = "pfcheck could not judge: " + run.value("fatal", "");
+                c.nothing_compared = true;
+            }
             c.passed += run.value("passed", 0);
             c.failed += run.value("failed", 0);
             c.skipped += run.value("skipped", 0);

@@ -144,7 +144,7 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
         // runs (b) to (e), one fresh process each.
         bool vanilla = sys.cleanup() == ENOSYS;
         int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
-        std::vector<std::string> configs = {"vanilla"};
+        std::vector<std::string> configs = {"vanilla", "vanilla-1000vma"};
         if (!vanilla)
             configs = {"untracked", "tracked-self", "tracked-64", "tracked-1000vma"};
         for (const auto& c : configs)
@@ -253,8 +253,18 @@ int guest_main(const guest_options& opt, const pf_syscalls& sys) {
         else
             report = nlohmann::json::parse(text, nullptr, false);
     }
+    // inject=truncate|garbage: a damaged results stream, for the harness's
+    // failure tests (the host must refuse it, not parse it).
+    std::string framed = channel::frame(report.dump());
+    if (auto it = opt.params.find("inject"); it != opt.params.end()) {
+        if (it->second == "truncate")
+            framed.resize(framed.size() / 2);
+        else if (it->second == "garbage")
+            for (std::size_t i = 0; i < framed.size(); i += 7)
+                framed[i] = static_cast<char>(framed[i] ^ 0x5a);
+    }
     if (port >= 0) {
-        write_all(port, channel::frame(report.dump()));
+        write_all(port, framed);
         tcdrain(port);
         close(port);
     }

@@ -13,7 +13,9 @@ struct guest_options {
     // debug (abi, fuzzer, race stress, scenarios, then a kmemleak scan)
     std::string mode = "check";
     std::vector<std::string> scenarios;
-    // KEY=VALUE words of the command line: reps (bench), calls, seed, seconds (debug)
+    // KEY=VALUE words of the command line: reps (bench), calls, seed, seconds
+    // (debug), nr=A,B,C (syscall numbers), inject=truncate|garbage (a damaged
+    // results stream, for the harness's failure tests)
     std::map<std::string, std::string> params;
     std::string results_port = "/dev/ttyS1";
     bool dump_samples = false; // kernel command line: pfcheck.dump=1 (an environment variable)

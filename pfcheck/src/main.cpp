@@ -132,7 +132,11 @@ int main(int argc, char** argv) {
                 g.params[word.substr(0, eq)] = word.substr(eq + 1);
         }
         g.dump_samples = getenv("PFCHECK_DUMP") != nullptr;
-        return guest_main(g, pf_syscalls(default_numbers()));
+        syscall_numbers numbers = default_numbers();
+        if (g.params.count("nr") && !parse_numbers(g.params["nr"], numbers))
+            std::fprintf(stderr, "pfcheck-init: nr=%s is not three numbers: ignored\n",
+                         g.params["nr"].c_str());
+        return guest_main(g, pf_syscalls(numbers));
     }
 
     CLI::App app{"pfcheck: checks a kernel's copy-on-write fault counters (pf_set_param, "
