@@ -162,9 +162,12 @@ stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
         std::map<std::string, long> seen;
         while (now_ns() < deadline) {
             std::string name = worker_name(static_cast<int>(rng() % opt.processes));
+            // get_info is the slow call (it reads the layout under mmap_lock):
+            // the state-changing calls, which race with the fault path, get
+            // the larger share.
             unsigned pick = rng() % 100;
             int e;
-            if (pick < 70) {
+            if (pick < 40) {
                 e = sys.get_info(name, &st);
                 if (e != 0 && e != EACCES && e != EINVAL)
                     unexpected("pf_get_info(" + name + ") gave " + errno_name(e));
@@ -182,7 +185,7 @@ stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
                            !max_total.compare_exchange_weak(seen_max, st.cow_page_faults)) {
                     }
                 }
-            } else if (pick < 95) {
+            } else if (pick < 80) {
                 e = sys.set_param(name);
                 if (e != 0)
                     unexpected("pf_set_param(" + name + ") gave " + errno_name(e));
