@@ -177,8 +177,8 @@ void get_info(benchmark::State& state) {
     std::vector<char*> maps;
     for (long i = 0; i < k; ++i) {
         int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
-        void* p = mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+        void* p =
+            mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             break;
         maps.push_back(static_cast<char*>(p));
@@ -213,8 +213,8 @@ std::string track(const std::string& config, const pf_syscalls& sys);
 std::string add_vmas(std::vector<void*>& extra_vmas) {
     for (int i = 0; i < 1000; ++i) {
         int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
-        void* p = mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+        void* p =
+            mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return "mmap of the 1,000 extra VMAs failed";
         extra_vmas.push_back(p);
@@ -308,8 +308,10 @@ int main(int argc, char** argv) {
             ->UseManualTime()
             ->Iterations(std::max(4L, 4096 / n));
     }
-    benchmark::RegisterBenchmark("fork_exit", fork_exit)->Arg(256)->UseManualTime()->Iterations(
-        200);
+    benchmark::RegisterBenchmark("fork_exit", fork_exit)
+        ->Arg(256)
+        ->UseManualTime()
+        ->Iterations(200);
     if (config.rfind("vanilla", 0) != 0 && config != "untracked")
         for (long k : {1L, 16L, 128L, 1000L})
             benchmark::RegisterBenchmark("get_info", get_info)

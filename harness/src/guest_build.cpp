@@ -119,7 +119,8 @@ bool pack_initramfs(const std::vector<initramfs_file>& files, const fs::path& ou
     }
     bool ok = true;
     std::set<std::string> dirs;
-    auto add = [&](const std::string& name, unsigned type, int perm, const std::vector<char>& data) {
+    auto add = [&](const std::string& name, unsigned type, int perm,
+                   const std::vector<char>& data) {
         archive_entry* e = archive_entry_new();
         archive_entry_set_pathname(e, name.c_str());
         archive_entry_set_filetype(e, type);

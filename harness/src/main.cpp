@@ -61,7 +61,7 @@ struct options {
     std::vector<std::string> params; // KEY=VALUE for the guest (calls=, seconds=, reps=)
     std::string variant = "default"; // build directory variant (debug kernels apart)
     int cpus = 1;
-    std::string qemu; // QEMU program (default: qemu-system-ARCH)
+    std::string qemu;      // QEMU program (default: qemu-system-ARCH)
     bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
     bool icount = false;   // QEMU -icount: guest time counts guest instructions
 };
@@ -124,8 +124,12 @@ run_result run_all(options o) {
 
     if (!need_debian())
         return fail("source", why);
-    guest_request gr{o.arch,         o.project, debian->src,
-                     image->headers, o.cache,   out_dir / "guest-build.log",
+    guest_request gr{o.arch,
+                     o.project,
+                     debian->src,
+                     image->headers,
+                     o.cache,
+                     out_dir / "guest-build.log",
                      o.pristine ? "vanilla" : ""};
     fs::remove(gr.log);
     auto pfcheck = build_guest(gr, why);
@@ -133,8 +137,8 @@ run_result run_all(options o) {
         return fail("guest", why);
     fs::path initrd = image->build_dir / "pfcheck-initramfs.cpio";
     std::vector<initramfs_file> files = {{"init", *pfcheck}};
-    if (o.mode == "bench" && !add_with_libraries(pfcheck->parent_path() / "pfbench", "bin/pfbench",
-                                                 files, why))
+    if (o.mode == "bench" &&
+        !add_with_libraries(pfcheck->parent_path() / "pfbench", "bin/pfbench", files, why))
         return fail("initramfs", why);
     if (!pack_initramfs(files, initrd, why))
         return fail("initramfs", why);
@@ -156,14 +160,18 @@ run_result run_all(options o) {
     boot_req.console_log = out_dir / "console.log";
     boot_req.results_file = out_dir / "results.raw";
     boot_req.timeout = std::chrono::seconds(o.timeout);
-    say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") + "), " + o.mode + ", deadline " + std::to_string(o.timeout) +
-                    " s; console: " + boot_req.console_log.string());
+    say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") + "), " + o.mode + ", deadline " +
+                    std::to_string(o.timeout) + " s; console: " + boot_req.console_log.string());
     auto booted = boot(boot_req);
 
-    run_context ctx{o.arch,       o.accel,
-                    tree.version, tree.id,
-                    series_name,  capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out,
-                    o.mode,       out_dir,
+    run_context ctx{o.arch,
+                    o.accel,
+                    tree.version,
+                    tree.id,
+                    series_name,
+                    capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out,
+                    o.mode,
+                    out_dir,
                     o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock"};
     if (!ctx.commit.empty() && ctx.commit.back() == '\n')
         ctx.commit.pop_back();
@@ -313,8 +321,8 @@ int run_mutants(options o, const std::vector<std::string>& only) {
         md << "| " << r.name << " | " << r.description << " | " << r.run_on << " | " << r.outcome
            << " | " << r.failed_checks << " | " << r.diagnosis << " | " << secs << " |\n";
         csv << r.name << "," << quote(r.description) << "," << quote(r.run_on) << ","
-            << quote(r.outcome) << "," << quote(r.failed_checks) << "," << quote(r.diagnosis)
-            << "," << secs << "\n";
+            << quote(r.outcome) << "," << quote(r.failed_checks) << "," << quote(r.diagnosis) << ","
+            << secs << "\n";
     }
     char rate[64];
     std::snprintf(rate, sizeof rate, "kill rate: %d/%zu (%.0f%%)", killed, rows.size(),
@@ -416,8 +424,8 @@ int run_submission(options o, const fs::path& own_report, const fs::path& archiv
             return fail("submission", "refused: no report at " + own_report.string()).code;
         fs::copy_file(own_report, stage / "patch" / own_report.filename());
     }
-    auto tar = run(command{"tar", {"-czf", fs::absolute(archive).string(), "-C", stage.string(),
-                                   "patch"}});
+    auto tar = run(
+        command{"tar", {"-czf", fs::absolute(archive).string(), "-C", stage.string(), "patch"}});
     if (!tar.ok())
         return fail("submission", "tar failed writing " + archive.string()).code;
     say("submission", archive.string() + ": patch/ with " + std::to_string(names.size()) +
@@ -471,8 +479,9 @@ int main(int argc, char** argv) {
         sub->add_option("--scenario", o.scenarios, "run only these scenarios");
         sub->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
         sub->add_option("--cmdline", o.cmdline, "extra kernel command line");
-        sub->add_option("--param", o.params,
-                        "KEY=VALUE for the guest: calls=N seed=N seconds=N (debug), reps=N (bench)");
+        sub->add_option(
+            "--param", o.params,
+            "KEY=VALUE for the guest: calls=N seed=N seconds=N (debug), reps=N (bench)");
         sub->add_option("--variant", o.variant, "build directory variant (e.g. debug)")
             ->capture_default_str();
         sub->add_option("--smp", o.cpus, "guest CPUs")->capture_default_str();

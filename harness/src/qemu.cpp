@@ -19,7 +19,7 @@ boot_outcome boot(const boot_request& r) {
     boot_outcome out;
     fs::create_directories(r.console_log.parent_path());
     fs::remove(r.results_file);
-    std::string qemu = !r.qemu.empty()         ? r.qemu
+    std::string qemu = !r.qemu.empty()      ? r.qemu
                        : r.arch == "x86_64" ? "qemu-system-x86_64"
                                             : "qemu-system-i386";
     // panic=-1: a panicking guest reboots at once, which -no-reboot turns into QEMU's exit.
@@ -50,8 +50,8 @@ boot_outcome boot(const boot_request& r) {
         if (std::regex_search(line, progress))
             say("guest", line);
         else if (line.rfind("abi FAIL", 0) == 0 || line.rfind("pfcheck-init:", 0) == 0 ||
-                 line.rfind("fuzz:", 0) == 0 ||
-                 line.rfind("    problem:", 0) == 0 || line.rfind("    diagnosis:", 0) == 0)
+                 line.rfind("fuzz:", 0) == 0 || line.rfind("    problem:", 0) == 0 ||
+                 line.rfind("    diagnosis:", 0) == 0)
             say("guest", line);
     };
     auto start = std::chrono::steady_clock::now();

@@ -60,7 +60,8 @@ std::string summary(const run_context& ctx, const json& report, const collected&
                << cell(s["perf_total"]) << " | " << cell(s["kernel_total"]) << " | "
                << (!s.value("skipped", "").empty() ? "SKIP"
                                                    : (s.value("pass", false) ? "pass" : "FAIL"))
-               << " | " << (s.value("skipped", "").empty() ? diag : s.value("skipped", "")) << " |\n";
+               << " | " << (s.value("skipped", "").empty() ? diag : s.value("skipped", ""))
+               << " |\n";
         }
         md << "\nThe oracle column counts the scenario's own regions only; perf and the "
               "kernel count every VMA.\n";
@@ -152,10 +153,10 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                 if (f.contains(key) && !f[key].empty())
                     first = f[key][0].get<std::string>();
             c.failures.push_back(std::string(part) + ": " +
-                                 (!fatal.empty() ? fatal
-                                                 : std::to_string(bad) + " of " +
-                                                       std::to_string(calls) +
-                                                       " calls wrong; first: " + first));
+                                 (!fatal.empty()
+                                      ? fatal
+                                      : std::to_string(bad) + " of " + std::to_string(calls) +
+                                            " calls wrong; first: " + first));
         }
         if (report.contains("kmemleak") && !report["kmemleak"].value("available", false)) {
             ++c.failed;
@@ -172,9 +173,8 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
                 ++c.passed;
                 for (const auto& row : b.value("benchmarks", json::array()))
                     if (row.value("error_occurred", false) && ++c.failed)
-                        c.failures.push_back("bench " + config + " " +
-                                             row.value("run_name", "") + ": " +
-                                             row.value("error_message", ""));
+                        c.failures.push_back("bench " + config + " " + row.value("run_name", "") +
+                                             ": " + row.value("error_message", ""));
             }
         }
         if (c.reason.empty() && c.failed)

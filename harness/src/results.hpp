@@ -18,10 +18,10 @@ struct run_context {
 };
 
 struct collected {
-    bool ok = false;     // every check passed and the kernel reported nothing
-    bool judged = false; // a report came back at all
+    bool ok = false;               // every check passed and the kernel reported nothing
+    bool judged = false;           // a report came back at all
     bool nothing_compared = false; // it came back, but pfcheck could judge nothing
-    std::string reason;  // one line: why not ok
+    std::string reason;            // one line: why not ok
     int passed = 0, failed = 0, skipped = 0;
     // One line per failed check: "abi: ...: expected X, got Y" or
     // "scenario NAME: diagnosis" (or its first problem when no diagnosis).

@@ -33,8 +33,16 @@ std::string pool_name(int i) {
 
 // Lengths worth trying: the edges of 1..15, and sizes that wrap when signed.
 std::size_t hostile_length(std::mt19937_64& rng) {
-    static const std::size_t lengths[] = {0, 1, 4, 15, 16, 17, 4096, static_cast<std::size_t>(-1),
-                                          static_cast<std::size_t>(-16), SIZE_MAX / 2};
+    static const std::size_t lengths[] = {0,
+                                          1,
+                                          4,
+                                          15,
+                                          16,
+                                          17,
+                                          4096,
+                                          static_cast<std::size_t>(-1),
+                                          static_cast<std::size_t>(-16),
+                                          SIZE_MAX / 2};
     return lengths[rng() % (sizeof lengths / sizeof lengths[0])];
 }
 
@@ -62,8 +70,7 @@ struct built_call {
 };
 
 // A name argument of one of the hostile kinds.
-void build_name(built_call& b, thread_memory& m, std::mt19937_64& rng,
-                const fuzz::state& frozen) {
+void build_name(built_call& b, thread_memory& m, std::mt19937_64& rng, const fuzz::state& frozen) {
     name_arg& n = b.c.name;
     constexpr std::size_t plenty = 1 << 20; // readable far beyond any valid length
     switch (rng() % 8) {

@@ -125,9 +125,9 @@ nlohmann::json run_pfbench(const std::string& config, int repetitions) {
         if (b.value("run_type", "") != "iteration")
             continue; // the host computes median and spread from the repetitions
         nlohmann::json r;
-        for (const char* key : {"run_name", "repetition_index", "iterations", "real_time",
-                                "time_unit", "items_per_second", "label", "error_occurred",
-                                "error_message", "nb_vma"})
+        for (const char* key :
+             {"run_name", "repetition_index", "iterations", "real_time", "time_unit",
+              "items_per_second", "label", "error_occurred", "error_message", "nb_vma"})
             if (b.contains(key))
                 r[key] = b[key];
         rows.push_back(r);

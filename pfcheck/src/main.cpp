@@ -4,10 +4,10 @@
 #include "abi.hpp"
 #include "abi_test.hpp"
 #include "fuzz.hpp"
-#include "stress.hpp"
 #include "guest.hpp"
 #include "oracle/oracle.hpp"
 #include "run.hpp"
+#include "stress.hpp"
 #include "workloads/catalogue.hpp"
 #include "workloads/executor.hpp"
 

@@ -174,12 +174,13 @@ stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
                 if (e == 0) {
                     bool sane = st.nb_vma >= 0 && st.nb_vma <= max_size && st.cow_page_faults >= 0;
                     for (int v = 0; sane && v < st.nb_vma; ++v)
-                        sane = st.vma_fault[v] >= 0 &&
-                               st.vma_list_start[v] < st.vma_list_end[v] &&
+                        sane = st.vma_fault[v] >= 0 && st.vma_list_start[v] < st.vma_list_end[v] &&
                                (v == 0 || st.vma_list_end[v - 1] <= st.vma_list_start[v]);
                     if (!sane)
-                        unexpected("pf_get_info(" + name + ") returned an inconsistent pf_stat "
-                                   "(nb_vma " + std::to_string(st.nb_vma) + ")");
+                        unexpected("pf_get_info(" + name +
+                                   ") returned an inconsistent pf_stat "
+                                   "(nb_vma " +
+                                   std::to_string(st.nb_vma) + ")");
                     long seen_max = max_total.load();
                     while (st.cow_page_faults > seen_max &&
                            !max_total.compare_exchange_weak(seen_max, st.cow_page_faults)) {

@@ -49,7 +49,7 @@ struct verdict {
     std::vector<std::string> diagnoses; // the recognised cause, if any
     std::string perf_status;            // "ok", or "unavailable: why"
     oracle::slot_map slots;             // where the scenario's regions were
-    std::string skipped; // why the scenario could not run here (never a pass)
+    std::string skipped;                // why the scenario could not run here (never a pass)
 };
 
 verdict judge(const evidence& e);

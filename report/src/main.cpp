@@ -4,10 +4,9 @@
 // file is and which kernel, architecture, accelerator and commit made it.
 // Exit status: 0 written; 1 something asked for could not be made (no
 // gnuplot, a broken input); 2 usage; 3 there was nothing to report.
+#include "process.hpp"
 #include "report/overhead.hpp"
 #include "report/table.hpp"
-
-#include "process.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -60,10 +59,10 @@ std::optional<json> load(context& c, const fs::path& p) {
 
 void note_input(context& c, const fs::path& p, const json& j, const std::string& what) {
     const json run = j.value("run", json::object());
-    c.inputs.push_back({rel(c, p), what, run.value("kernel", "?") + " (" + run.value("series", "?") + ")",
-                        run.value("arch", "?"), run.value("accel", "?"),
-                        run.value("guest_time", "wall clock"), run.value("commit", "?"),
-                        run.value("written", "?")});
+    c.inputs.push_back(
+        {rel(c, p), what, run.value("kernel", "?") + " (" + run.value("series", "?") + ")",
+         run.value("arch", "?"), run.value("accel", "?"), run.value("guest_time", "wall clock"),
+         run.value("commit", "?"), run.value("written", "?")});
 }
 
 void wrote_table(context& c, const table& t, const std::string& name, const std::string& what) {
@@ -115,11 +114,11 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
         std::string diag;
         for (const auto& d : s.value("diagnoses", json::array()))
             diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
-        t.rows.push_back({s.value("scenario", ""), cell(s["oracle_total"]), cell(s["perf_total"]),
-                          cell(s["kernel_total"]),
-                          !s.value("skipped", "").empty() ? "SKIP"
-                                                          : (s.value("pass", false) ? "pass" : "FAIL"),
-                          s.value("skipped", "").empty() ? diag : s.value("skipped", "")});
+        t.rows.push_back(
+            {s.value("scenario", ""), cell(s["oracle_total"]), cell(s["perf_total"]),
+             cell(s["kernel_total"]),
+             !s.value("skipped", "").empty() ? "SKIP" : (s.value("pass", false) ? "pass" : "FAIL"),
+             s.value("skipped", "").empty() ? diag : s.value("skipped", "")});
         if (s.value("scenario", "") == plot_scenario)
             chosen = &s;
     }
@@ -150,8 +149,9 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
             label = v.value("controlled", false) ? "scenario" : "anon";
         char addr[32];
         std::snprintf(addr, sizeof addr, "%lx", v.value("start", 0UL));
-        data << "\"" << label << "\\n" << addr << "\" " << num(v["oracle"]) << " "
-             << num(v["perf"]) << " " << num(v["kernel"]) << "\n";
+        data << "\"" << label << "\\n"
+             << addr << "\" " << num(v["oracle"]) << " " << num(v["perf"]) << " "
+             << num(v["kernel"]) << "\n";
         ++shown;
     }
     fs::path dat = c.out / ("per-vma-" + name + "-" + plot_scenario + ".dat");
@@ -161,7 +161,8 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
         meta.value("arch", "?") +
         ": CoW faults per VMA\"\nset style data histograms\nset style histogram "
         "clustered gap 1\nset style fill solid 0.8 border -1\nset ylabel 'CoW faults'\nset "
-        "yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\nset key top left\nset xtics rotate by -30 font ',9'\nset grid ytics\n"
+        "yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\nset key top left\nset xtics rotate by -30 "
+        "font ',9'\nset grid ytics\n"
         "plot '" +
         dat.string() +
         "' using 2:xtic(1) title 'oracle (scenario regions only)', '' using 3 title 'perf', '' "
@@ -274,8 +275,7 @@ void write_readme(const context& c) {
           "|\n|---|---|---|---|---|---|---|---|\n";
     for (const auto& i : c.inputs)
         md << "| `" << i.file << "` | " << i.what << " | " << i.kernel << " | " << i.arch << " | "
-           << i.accel << " | " << i.guest_time << " | " << i.commit << " | " << i.written
-           << " |\n";
+           << i.accel << " | " << i.guest_time << " | " << i.commit << " | " << i.written << " |\n";
     md << "\n## The report (`report/`)\n\nTables come as `.md` (read, paste), `.csv` "
           "(reprocess) and `.tex` (a booktabs table for `\\input`; needs "
           "`\\usepackage{booktabs}`). Plots come as `.svg` and `.png`.\n\n| file | what it is "
@@ -330,8 +330,9 @@ int main(int argc, char** argv) {
     for (const auto& p : c.problems)
         std::fprintf(stderr, "pfcheck-report: %s\n", p.c_str());
     if (c.inputs.empty()) {
-        std::fprintf(stderr, "pfcheck-report: nothing to report under %s: run `make` (and `make "
-                             "bench`) first\n",
+        std::fprintf(stderr,
+                     "pfcheck-report: nothing to report under %s: run `make` (and `make "
+                     "bench`) first\n",
                      c.results.c_str());
         return 3;
     }

@@ -40,8 +40,9 @@ std::vector<std::string> benchmark_names(const samples& s) {
         for (const auto& [bench, v] : by_bench)
             names.insert(bench);
     std::vector<std::string> out(names.begin(), names.end());
-    std::sort(out.begin(), out.end(),
-              [](const std::string& a, const std::string& b) { return split_name(a) < split_name(b); });
+    std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+        return split_name(a) < split_name(b);
+    });
     return out;
 }
 
@@ -131,8 +132,8 @@ std::vector<target_check> check_targets(const samples& s) {
                 spread sa = summarize(*a), sd = summarize(*d), se = summarize(*e),
                        sa2 = summarize(*a2);
                 double g = (se.median / sa2.median) / (sd.median / sa.median) - 1;
-                double noise = sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() +
-                               sa2.relative_iqr();
+                double noise =
+                    sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() + sa2.relative_iqr();
                 out.push_back({what, bench,
                                (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
                                    fixed(100 * noise, 2) + "%)",
@@ -176,8 +177,8 @@ table overhead_table(const samples& s, const std::string& caption) {
         const auto* a2 = find(s, "vanilla-1000vma", bench);
         if (e && a2) {
             spread se = summarize(*e), sa2 = summarize(*a2);
-            row.push_back(fixed(se.median / sa2.median, 3) + " [" + fixed(se.q1 / sa2.q3, 3) +
-                          "-" + fixed(se.q3 / sa2.q1, 3) + "]");
+            row.push_back(fixed(se.median / sa2.median, 3) + " [" + fixed(se.q1 / sa2.q3, 3) + "-" +
+                          fixed(se.q3 / sa2.q1, 3) + "]");
         } else {
             row.push_back("-");
         }

@@ -28,15 +28,30 @@ std::string latex_cell(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-        case '\\': out += "\\textbackslash{}"; break;
-        case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+        case '\\':
+            out += "\\textbackslash{}";
+            break;
+        case '&':
+        case '%':
+        case '$':
+        case '#':
+        case '_':
+        case '{':
+        case '}':
             out += '\\';
             out += c;
             break;
-        case '~': out += "\\textasciitilde{}"; break;
-        case '^': out += "\\textasciicircum{}"; break;
-        case '\n': out += ' '; break;
-        default: out += c;
+        case '~':
+            out += "\\textasciitilde{}";
+            break;
+        case '^':
+            out += "\\textasciicircum{}";
+            break;
+        case '\n':
+            out += ' ';
+            break;
+        default:
+            out += c;
         }
     }
     return out;

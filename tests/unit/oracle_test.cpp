@@ -140,8 +140,8 @@ BOOST_AUTO_TEST_CASE(kernel_write_breaks_cow_silently) {
 BOOST_AUTO_TEST_CASE(uffd_write_protect_faults_once) {
     step wp{.what = action::uffd_wp_write, .actor = 0, .region = 0};
     BOOST_TEST(predict(make({anon(8)}, {writes(0, 0), wp}), linux_6_1()).total == 8);
-    BOOST_TEST(predict(make({{"s", 8, region_kind::shared}}, {writes(0, 0), wp}), linux_6_1())
-                   .total == 0);
+    BOOST_TEST(
+        predict(make({{"s", 8, region_kind::shared}}, {writes(0, 0), wp}), linux_6_1()).total == 0);
     BOOST_TEST(!predict(make({anon(8)}, {wp}), linux_6_1()).errors.empty());
 }
 

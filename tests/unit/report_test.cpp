@@ -19,7 +19,8 @@ json boot_report(const std::string& config, const std::string& bench,
         rows.push_back({{"run_name", bench + "/iterations:16/manual_time"},
                         {"repetition_index", i},
                         {"items_per_second", 1e9 / ns_per_item[i]}});
-    return {{"run", {{"arch", "i386"}}}, {"guest", {{"bench", {{config, {{"benchmarks", rows}}}}}}}};
+    return {{"run", {{"arch", "i386"}}},
+            {"guest", {{"bench", {{config, {{"benchmarks", rows}}}}}}}};
 }
 
 } // namespace

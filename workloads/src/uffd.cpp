@@ -13,7 +13,7 @@
 
 namespace workloads {
 
-#if defined(UFFDIO_WRITEPROTECT) && defined(UFFD_FEATURE_WP_HUGETLBFS_SHMEM) && \
+#if defined(UFFDIO_WRITEPROTECT) && defined(UFFD_FEATURE_WP_HUGETLBFS_SHMEM) &&                    \
     defined(__NR_userfaultfd)
 
 namespace {

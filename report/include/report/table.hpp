@@ -11,7 +11,7 @@ struct table {
     std::string caption;
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
-    std::string note; // printed under the table (Markdown, LaTeX); not in the CSV
+    std::string note;          // printed under the table (Markdown, LaTeX); not in the CSV
     std::string latex_columns; // e.g. "lrrp{6cm}"; default: l, then r for every other column
 };
 
