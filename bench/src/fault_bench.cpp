@@ -78,27 +78,37 @@ class sharer {
 // Pages a batch prepares at once: writes of small N use a fresh page each time.
 constexpr long batch_pages = 2048;
 
-// ns per CoW fault: fork, then the parent writes N shared pages.
-void cow_fault(benchmark::State& state) {
+// Times writes of N pages per iteration, taken from batches of fresh pages.
+// With `cow`, each batch is populated and then shared with a child, so that
+// every timed write is a CoW fault (that copies); without, every timed write
+// is a first touch of an anonymous page.
+void timed_page_writes(benchmark::State& state, bool cow, const char* label) {
     const long n = state.range(0), region = std::max(n, batch_pages);
     char* base = nullptr;
     sharer child;
+    auto release = [&] {
+        if (base && cow)
+            child.stop();
+        if (base)
+            munmap(base, static_cast<std::size_t>(region * page));
+        base = nullptr;
+    };
     long cursor = region;
     for (auto _ : state) {
         if (cursor + n > region) {
-            if (base) {
-                child.stop();
-                munmap(base, static_cast<std::size_t>(region * page));
-            }
+            release();
             base = map_pages(region);
             if (!base) {
                 state.SkipWithError("mmap failed");
                 return;
             }
-            touch(base, 0, region);
-            if (!child.start()) {
-                state.SkipWithError("fork failed");
-                return;
+            if (cow) {
+                touch(base, 0, region);
+                if (!child.start()) {
+                    munmap(base, static_cast<std::size_t>(region * page));
+                    state.SkipWithError("fork failed");
+                    return;
+                }
             }
             cursor = 0;
         }
@@ -107,39 +117,17 @@ void cow_fault(benchmark::State& state) {
         state.SetIterationTime(now_seconds() - t0);
         cursor += n;
     }
-    if (base) {
-        child.stop();
-        munmap(base, static_cast<std::size_t>(region * page));
-    }
+    release();
     state.SetItemsProcessed(state.iterations() * n);
-    state.SetLabel("CoW faults");
+    state.SetLabel(label);
 }
 
-// ns per first-touch fault: a new anonymous page, not a CoW fault.
+void cow_fault(benchmark::State& state) {
+    timed_page_writes(state, true, "CoW faults");
+}
+
 void first_touch(benchmark::State& state) {
-    const long n = state.range(0), region = std::max(n, batch_pages);
-    char* base = nullptr;
-    long cursor = region;
-    for (auto _ : state) {
-        if (cursor + n > region) {
-            if (base)
-                munmap(base, static_cast<std::size_t>(region * page));
-            base = map_pages(region);
-            if (!base) {
-                state.SkipWithError("mmap failed");
-                return;
-            }
-            cursor = 0;
-        }
-        double t0 = now_seconds();
-        touch(base, cursor, n);
-        state.SetIterationTime(now_seconds() - t0);
-        cursor += n;
-    }
-    if (base)
-        munmap(base, static_cast<std::size_t>(region * page));
-    state.SetItemsProcessed(state.iterations() * n);
-    state.SetLabel("first-touch faults");
+    timed_page_writes(state, false, "first-touch faults");
 }
 
 // Cost of fork + exit + wait of a process with N written pages (the exec and

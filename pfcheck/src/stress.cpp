@@ -38,8 +38,10 @@ std::string worker_name(int i) {
 }
 
 void write_pages(char* base) {
-    for (int i = 0; i < pages_per_round; ++i)
-        static_cast<volatile char*>(base)[i * page_size] += 1;
+    for (int i = 0; i < pages_per_round; ++i) {
+        volatile char* b = static_cast<volatile char*>(base) + i * page_size;
+        *b = static_cast<char>(*b + 1);
+    }
 }
 
 // Worker counters travel to the controller as one short line per image.
@@ -85,6 +87,15 @@ int stress_worker_main(int argc, char** argv) {
             }
         }
         pages += 3 * pages_per_round;
+        // Cheap CoW faults, many of them, for the race with cleanup: drop the
+        // pages, read them (the zero page, read-only), write them.
+        for (int i = 0; i < 8; ++i) {
+            madvise(base, pages_per_round * page_size, MADV_DONTNEED);
+            for (int j = 0; j < pages_per_round; ++j)
+                (void)static_cast<volatile char*>(base)[j * page_size];
+            write_pages(base);
+            pages += pages_per_round;
+        }
         munmap(base, pages_per_round * page_size);
         // Now and then a new image: the exec hook restarts the record.
         if (execs_left > 0 && round % 8 == 7) {
@@ -156,6 +167,27 @@ stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
             r.first_unexpected.push_back(what);
     };
     std::atomic<long> calls{0}, max_total{0};
+    // One caller only tracks every name and cleans up, without pause: records
+    // are freed while the workers' faults look them up.
+    auto churner = [&] {
+        std::map<std::string, long> seen;
+        while (now_ns() < deadline) {
+            for (int i = 0; i < opt.processes; ++i) {
+                int e = sys.set_param(worker_name(i));
+                if (e != 0)
+                    unexpected("pf_set_param(" + worker_name(i) + ") gave " + errno_name(e));
+                ++seen[errno_name(e)];
+            }
+            int e = sys.cleanup();
+            if (e != 0 && e != EACCES)
+                unexpected("pf_cleanup() gave " + errno_name(e));
+            ++seen[errno_name(e)];
+            calls += opt.processes + 1;
+        }
+        std::lock_guard<std::mutex> g(lock);
+        for (const auto& [k, v] : seen)
+            r.by_result[k] += v;
+    };
     auto caller = [&](unsigned seed) {
         std::mt19937 rng(seed);
         pf_stat st{};
@@ -203,7 +235,8 @@ stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
             r.by_result[k] += v;
     };
     std::vector<std::thread> callers;
-    for (int i = 0; i < opt.caller_threads; ++i)
+    callers.emplace_back(churner);
+    for (int i = 1; i < opt.caller_threads; ++i)
         callers.emplace_back(caller, static_cast<unsigned>(opt.seed + i));
     for (auto& t : callers)
         t.join();

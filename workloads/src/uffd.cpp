@@ -129,8 +129,10 @@ std::string uffd_wp_write(char* start, int pages, bool shared) {
             ++done;
         }
     });
-    for (int i = 0; i < pages; ++i)
-        *reinterpret_cast<volatile char*>(start + i * page_size) += 1;
+    for (int i = 0; i < pages; ++i) {
+        volatile char* b = reinterpret_cast<volatile char*>(start + i * page_size);
+        *b = static_cast<char>(*b + 1);
+    }
     handler.join();
     uffdio_range range{reinterpret_cast<std::uintptr_t>(start), len};
     ioctl(fd, UFFDIO_UNREGISTER, &range);
