@@ -304,6 +304,36 @@ int run_mutants(options o, const std::vector<std::string>& only) {
     int killed = 0;
     fs::path out = fs::absolute(o.results) / base_name;
     fs::create_directories(out);
+    // A run of some mutants updates their rows; the others keep theirs from
+    // the last run (if their patch still exists).
+    if (!only.empty()) {
+        std::ifstream old(out / "summary.csv");
+        std::string line;
+        std::getline(old, line); // header
+        while (std::getline(old, line)) {
+            std::vector<std::string> f;
+            std::string cell;
+            bool quoted = false;
+            for (char ch : line) {
+                if (ch == '"')
+                    quoted = !quoted;
+                else if (ch == ',' && !quoted)
+                    f.push_back(std::exchange(cell, {}));
+                else
+                    cell += ch;
+            }
+            f.push_back(cell);
+            if (f.size() != 7 || std::find(only.begin(), only.end(), f[0]) != only.end() ||
+                !fs::exists(dir / (f[0] + ".patch")))
+                continue;
+            row r{f[0], f[1], "", f[3], f[4], f[5], f[2]};
+            r.seconds = std::atof(f[6].c_str());
+            r.killed_right = f[3] == "killed";
+            rows.push_back(r);
+        }
+        std::sort(rows.begin(), rows.end(),
+                  [](const row& a, const row& b) { return a.name < b.name; });
+    }
     std::ofstream md(out / "summary.md"), csv(out / "summary.csv");
     md << "# Mutants\n\n| mutant | description | run on | outcome | failed checks | "
           "diagnosis | build and run, s |\n|---|---|---|---|---|---|---|\n";
