@@ -276,8 +276,11 @@ int run_mutants(options o, const std::vector<std::string>& only) {
                 which.insert(f.substr(0, f.find(':')));
         }
         r.failed_checks = std::to_string(res.c.failed);
-        for (auto it = which.begin(); it != which.end(); ++it)
+        int listed = 0;
+        for (auto it = which.begin(); it != which.end() && listed < 6; ++it, ++listed)
             r.failed_checks += (it == which.begin() ? ": " : ", ") + *it;
+        if (which.size() > 6)
+            r.failed_checks += " and " + std::to_string(which.size() - 6) + " more";
         r.diagnosis = res.c.failures.empty() ? res.reason : res.c.failures.front();
         if (res.code == 0) {
             r.outcome = "SURVIVED";
