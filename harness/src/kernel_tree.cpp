@@ -48,10 +48,10 @@ bool read_version(kernel_tree& t, std::string& why) {
     std::smatch m;
     int sub = 0;
     auto field = [&](const char* name, int& v) {
-        std::regex re(std::string("\\n") + name + " = ([0-9]+)");
+        std::regex re(std::string("(^|\\n)") + name + " = ([0-9]+)");
         if (!std::regex_search(mk, m, re))
             return false;
-        v = std::stoi(m[1]);
+        v = std::stoi(m[2]);
         return true;
     };
     if (!field("VERSION", t.major) || !field("PATCHLEVEL", t.minor)) {

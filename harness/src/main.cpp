@@ -182,8 +182,13 @@ run_result run_all(options o) {
     if (!c.ok) {
         std::fprintf(stderr, "pfcheck-harness: %s (console: %s)\n", c.reason.c_str(),
                      boot_req.console_log.c_str());
-        // A kernel that reported a bug has been judged, whatever else happened.
-        bool judged = (c.judged && !c.nothing_compared) || !booted.kernel_reports.empty();
+        // A kernel that reported a bug (BUG, Oops, KASAN...) has been judged,
+        // whatever else happened; a panic alone (no init, say) judges nothing.
+        bool bug = std::any_of(booted.kernel_reports.begin(), booted.kernel_reports.end(),
+                               [](const std::string& l) {
+                                   return l.find("Kernel panic") == std::string::npos;
+                               });
+        bool judged = (c.judged && !c.nothing_compared) || bug;
         return {judged ? exit_failed : exit_infrastructure, c, c.reason};
     }
     std::printf("%d passed, %d failed\n", c.passed, c.failed);
