@@ -213,8 +213,8 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
     int col = 2;
     for (const auto& conf : configurations()) {
         body << (col > 2 ? ", " : "") << "'" << dat.string() << "' using 1:" << col << ":"
-             << col + 1 << ":" << col + 2 << " with yerrorlines title '(" << conf.letter << ") "
-             << conf.id << "'";
+             << col + 1 << ":" << col + 2 << " with yerrorlines title \"(" << conf.letter << ") "
+             << conf.id << "\"";
         col += 3;
     }
     body << "\n";
