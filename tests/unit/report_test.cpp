@@ -79,6 +79,16 @@ BOOST_AUTO_TEST_CASE(targets_follow_the_ratios) {
     BOOST_TEST(verdict("no growth (d) to (e)") == "MISSED");
 }
 
+// Noise that straddles the limit gives no verdict either way.
+BOOST_AUTO_TEST_CASE(wide_noise_is_inconclusive) {
+    samples s;
+    add_samples(boot_report("vanilla", "cow_fault/16", {90, 100, 110}), s);
+    add_samples(boot_report("untracked", "cow_fault/16", {90, 100, 110}), s);
+    auto checks = check_targets(s);
+    BOOST_REQUIRE(!checks.empty());
+    BOOST_TEST(checks.front().verdict == "inconclusive");
+}
+
 // Without a vanilla figure the targets say so instead of passing.
 BOOST_AUTO_TEST_CASE(no_baseline_is_no_data) {
     samples s;

@@ -30,7 +30,9 @@ using samples = std::map<std::string, std::map<std::string, std::vector<double>>
 std::string add_samples(const nlohmann::json& report_json, samples& into);
 
 struct target_check {
-    std::string target, benchmark, measured, verdict; // verdict: "met", "MISSED", "no data"
+    // verdict: "met" (the whole quartile range within the target), "MISSED"
+    // (the whole range beyond it), "inconclusive" (noise straddles it), "no data"
+    std::string target, benchmark, measured, verdict;
 };
 
 // (b) within 1% of (a); (c) and (d) within 5% of (a); no growth from (c) to
