@@ -155,22 +155,27 @@ void fork_exit(benchmark::State& state) {
     state.SetLabel("forks");
 }
 
-// pf_get_info latency with K separate VMAs in the tracked process.
-const pf_syscalls* the_syscalls = nullptr;
-std::string own_name;
-
-void get_info(benchmark::State& state) {
-    const long k = state.range(0);
-    // Alternate protections so that neighbours never merge into one VMA.
-    std::vector<char*> maps;
-    for (long i = 0; i < k; ++i) {
+// N one-page VMAs that cannot merge (alternating protections): as many as
+// mmap gives, in order.
+std::vector<void*> map_unmergeable_pages(long n) {
+    std::vector<void*> maps;
+    for (long i = 0; i < n; ++i) {
         int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
         void* p =
             mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             break;
-        maps.push_back(static_cast<char*>(p));
+        maps.push_back(p);
     }
+    return maps;
+}
+
+// pf_get_info latency with K separate VMAs in the tracked process.
+const pf_syscalls* the_syscalls = nullptr;
+std::string own_name;
+
+void get_info(benchmark::State& state) {
+    const std::vector<void*> maps = map_unmergeable_pages(state.range(0));
     pfcheck::pf_stat st{};
     for (auto _ : state) {
         double t0 = now_seconds();
@@ -181,7 +186,7 @@ void get_info(benchmark::State& state) {
             break;
         }
     }
-    for (char* p : maps)
+    for (void* p : maps)
         munmap(p, static_cast<std::size_t>(page));
     state.SetItemsProcessed(state.iterations());
     state.counters["nb_vma"] = st.nb_vma;
@@ -197,17 +202,10 @@ std::string comm() {
 
 std::string track(const std::string& config, const pf_syscalls& sys);
 
-// 1,000 one-page VMAs that cannot merge (alternating protections).
+// The 1,000 extra VMAs of (a') and (e).
 std::string add_vmas(std::vector<void*>& extra_vmas) {
-    for (int i = 0; i < 1000; ++i) {
-        int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
-        void* p =
-            mmap(nullptr, static_cast<std::size_t>(page), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return "mmap of the 1,000 extra VMAs failed";
-        extra_vmas.push_back(p);
-    }
-    return "";
+    extra_vmas = map_unmergeable_pages(1000);
+    return extra_vmas.size() == 1000 ? "" : "mmap of the 1,000 extra VMAs failed";
 }
 
 // The layout pf_get_info reports is that of the last process executed under

@@ -9,6 +9,9 @@ namespace harness {
 // The whole file, or "" when it cannot be read.
 std::string read_text(const std::filesystem::path& p);
 
+// The current time, UTC, ISO 8601: "2026-11-30T04:24:15Z".
+std::string now_utc();
+
 // SHA-1 of `data`, 40 hex digits: fingerprints of patch series and configs.
 std::string sha1_hex(const std::string& data);
 

@@ -15,13 +15,6 @@ namespace harness {
 
 namespace {
 
-std::string now_utc() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
-
 std::string cell(const json& v) {
     return v.is_null() ? "-" : v.dump();
 }

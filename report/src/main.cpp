@@ -4,6 +4,7 @@
 // file is and which kernel, architecture, accelerator and commit made it.
 // Exit status: 0 written; 1 something asked for could not be made (no
 // gnuplot, a broken input); 2 usage; 3 there was nothing to report.
+#include "files.hpp"
 #include "process.hpp"
 #include "report/overhead.hpp"
 #include "report/table.hpp"
@@ -34,12 +35,6 @@ struct context {
     std::vector<std::string> problems;
     bool gnuplot = true;
 };
-
-std::string fixed(double v, int digits) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-    return buf;
-}
 
 std::string rel(const context& c, const fs::path& p) {
     return fs::relative(p, c.results).string();
@@ -249,16 +244,9 @@ void oracle_throughput(context& c, std::ostringstream& console) {
     console << to_markdown(t) << "\n";
 }
 
-std::string now_utc() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
-
 void write_readme(const context& c) {
     std::ofstream md(c.results / "README.md");
-    md << "# results/\n\nWritten by `make report` on " << now_utc()
+    md << "# results/\n\nWritten by `make report` on " << harness::now_utc()
        << ". Every figure comes from a run on this machine; nothing here is committed.\n\n"
           "## Runs (what `make`, `make check`, `make bench`, `make mutants` wrote)\n\n"
           "| folder | what is in it |\n|---|---|\n"

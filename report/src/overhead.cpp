@@ -11,12 +11,6 @@ namespace report {
 
 namespace {
 
-std::string fixed(double v, int digits) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-    return buf;
-}
-
 const std::vector<double>* find(const samples& s, const std::string& config,
                                 const std::string& bench) {
     auto c = s.find(config);

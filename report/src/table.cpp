@@ -1,5 +1,6 @@
 #include "report/table.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -58,6 +59,12 @@ std::string latex_cell(const std::string& s) {
 }
 
 } // namespace
+
+std::string fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
 
 std::string to_markdown(const table& t) {
     std::ostringstream o;

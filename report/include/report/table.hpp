@@ -15,6 +15,9 @@ struct table {
     std::string latex_columns; // e.g. "lrrp{6cm}"; default: l, then r for every other column
 };
 
+// A number with `digits` decimals, for a cell: fixed(1.23456, 3) == "1.235".
+std::string fixed(double v, int digits);
+
 std::string to_markdown(const table& t);
 std::string to_csv(const table& t);
 std::string to_latex(const table& t);
