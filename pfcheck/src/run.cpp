@@ -192,9 +192,9 @@ nlohmann::json to_json(const verdict& v) {
                         {"perms", r.area.perms},
                         {"name", r.area.name},
                         {"controlled", r.controlled},
-                        {"oracle", optional_json(r.predicted)},
-                        {"perf", optional_json(r.observed)},
-                        {"kernel", optional_json(r.reported)},
+                        {"oracle", optional_json(r.oracle_count)},
+                        {"perf", optional_json(r.perf_count)},
+                        {"kernel", optional_json(r.kernel_count)},
                         {"agree", r.agree}});
     }
     const auto* s = workloads::find(v.scenario);
@@ -202,9 +202,9 @@ nlohmann::json to_json(const verdict& v) {
             {"proves", s ? s->proves : ""},
             {"pass", v.pass},
             {"skipped", v.skipped},
-            {"oracle_total", v.predicted_total},
-            {"perf_total", optional_json(v.observed_total)},
-            {"kernel_total", optional_json(v.reported_total)},
+            {"oracle_total", v.oracle_total},
+            {"perf_total", optional_json(v.perf_total)},
+            {"kernel_total", optional_json(v.kernel_total)},
             {"perf", v.perf_status},
             {"slots", {{"base", v.slots.base}, {"slot_bytes", v.slots.slot_bytes}}},
             {"problems", v.problems},
@@ -232,19 +232,19 @@ std::string to_text(const verdict& v) {
         << v.perf_status << ")\n";
     out << "    VMA                                  oracle   perf kernel\n";
     for (const auto& r : v.rows) {
-        bool interesting = r.controlled || r.reported.value_or(0) || r.observed.value_or(0);
+        bool interesting = r.controlled || r.kernel_count.value_or(0) || r.perf_count.value_or(0);
         if (!interesting)
             continue;
         char line[200];
         std::snprintf(line, sizeof line, "    %08llx-%08llx %-4s %-12.12s %6s %6s %6s%s\n",
                       static_cast<unsigned long long>(r.area.start),
                       static_cast<unsigned long long>(r.area.end), r.area.perms.c_str(),
-                      r.area.name.c_str(), cell(r.predicted).c_str(), cell(r.observed).c_str(),
-                      cell(r.reported).c_str(), r.agree ? "" : "  <- differs");
+                      r.area.name.c_str(), cell(r.oracle_count).c_str(), cell(r.perf_count).c_str(),
+                      cell(r.kernel_count).c_str(), r.agree ? "" : "  <- differs");
         out << line;
     }
-    out << "    total (oracle: its regions only)      " << v.predicted_total << "  "
-        << cell(v.observed_total) << "  " << cell(v.reported_total) << "\n";
+    out << "    total (oracle: its regions only)      " << v.oracle_total << "  "
+        << cell(v.perf_total) << "  " << cell(v.kernel_total) << "\n";
     for (const auto& p : v.problems)
         out << "    problem: " << p << "\n";
     for (const auto& d : v.diagnoses)

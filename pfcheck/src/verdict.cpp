@@ -108,12 +108,12 @@ verdict judge(const evidence& e) {
     if (e.perf) {
         v.perf_status = "ok";
         perf = perf_per_vma(*e.perf, s.name, e.layout, e.segv_writes);
-        v.observed_total = perf_cow_total(*e.perf, s.name, e.layout, e.segv_writes);
+        v.perf_total = perf_cow_total(*e.perf, s.name, e.layout, e.segv_writes);
         if (e.perf->lost)
             v.problems.push_back("perf lost " + std::to_string(e.perf->lost) +
                                  " samples: its counts are a lower bound");
-        if (e.minor_faults && static_cast<std::uint64_t>(*v.observed_total) > e.minor_faults)
-            v.problems.push_back("perf saw more CoW faults (" + std::to_string(*v.observed_total) +
+        if (e.minor_faults && static_cast<std::uint64_t>(*v.perf_total) > e.minor_faults)
+            v.problems.push_back("perf saw more CoW faults (" + std::to_string(*v.perf_total) +
                                  ") than minor faults (" + std::to_string(e.minor_faults) + ")");
     } else {
         v.perf_status = "unavailable: " + e.perf_unavailable;
@@ -123,7 +123,7 @@ verdict judge(const evidence& e) {
     std::map<std::pair<std::uint64_t, std::uint64_t>, long> kernel_by_range;
     if (e.kernel) {
         const auto& k = *e.kernel;
-        v.reported_total = k.cow_page_faults;
+        v.kernel_total = k.cow_page_faults;
         std::size_t expected_n = std::min<std::size_t>(e.layout.size(), max_size);
         if (k.nb_vma < 0 || k.nb_vma > max_size) {
             v.problems.push_back("nb_vma is " + std::to_string(k.nb_vma) +
@@ -160,47 +160,47 @@ verdict judge(const evidence& e) {
         v.problems.push_back("the kernel was not asked: the scenario did not reach its query");
     }
 
-    long kernel_controlled = 0, predicted_controlled = 0;
+    long kernel_controlled = 0, oracle_controlled = 0;
     for (std::size_t i = 0; i < e.layout.size(); ++i) {
         vma_row row;
         row.area = e.layout[i];
         row.controlled = oracle::controlled(row.area, e.slots, nslots);
         if (row.controlled)
-            row.predicted = binned.per_vma[i];
+            row.oracle_count = binned.per_vma[i];
         if (e.perf)
-            row.observed = perf[i];
+            row.perf_count = perf[i];
         if (auto it = kernel_by_range.find({row.area.start, row.area.end});
             it != kernel_by_range.end())
-            row.reported = it->second;
+            row.kernel_count = it->second;
         else if (e.kernel && i < max_size)
             v.problems.push_back("the kernel does not report VMA " + describe(row.area));
 
-        if (row.reported && row.predicted && *row.reported != *row.predicted) {
+        if (row.kernel_count && row.oracle_count && *row.kernel_count != *row.oracle_count) {
             row.agree = false;
             v.problems.push_back("VMA " + describe(row.area) + ": kernel " +
-                                 std::to_string(*row.reported) + ", oracle " +
-                                 std::to_string(*row.predicted));
+                                 std::to_string(*row.kernel_count) + ", oracle " +
+                                 std::to_string(*row.oracle_count));
         }
-        if (row.reported && row.observed && *row.reported != *row.observed) {
+        if (row.kernel_count && row.perf_count && *row.kernel_count != *row.perf_count) {
             row.agree = false;
             v.problems.push_back("VMA " + describe(row.area) + ": kernel " +
-                                 std::to_string(*row.reported) + ", perf " +
-                                 std::to_string(*row.observed));
+                                 std::to_string(*row.kernel_count) + ", perf " +
+                                 std::to_string(*row.perf_count));
         }
-        if (row.predicted && row.observed && *row.predicted != *row.observed) {
+        if (row.oracle_count && row.perf_count && *row.oracle_count != *row.perf_count) {
             row.agree = false;
             v.problems.push_back("VMA " + describe(row.area) + ": oracle " +
-                                 std::to_string(*row.predicted) + ", perf " +
-                                 std::to_string(*row.observed) +
+                                 std::to_string(*row.oracle_count) + ", perf " +
+                                 std::to_string(*row.perf_count) +
                                  " (the oracle's model of this kernel is wrong: a pfcheck bug)");
         }
         if (row.controlled) {
-            predicted_controlled += row.predicted.value_or(0);
-            kernel_controlled += row.reported.value_or(0);
+            oracle_controlled += row.oracle_count.value_or(0);
+            kernel_controlled += row.kernel_count.value_or(0);
         }
         v.rows.push_back(row);
     }
-    v.predicted_total = e.prediction.total;
+    v.oracle_total = e.prediction.total;
     bool any_controlled = false;
     for (const auto& row : v.rows)
         any_controlled = any_controlled || row.controlled;
@@ -208,26 +208,26 @@ verdict judge(const evidence& e) {
         v.problems.push_back("none of the scenario's regions is in the observed layout: the oracle "
                              "could not be compared (a pfcheck bug)");
 
-    if (v.reported_total && v.observed_total && *v.reported_total != *v.observed_total)
-        v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) + ", perf " +
-                             std::to_string(*v.observed_total));
-    if (v.reported_total && *v.reported_total < e.prediction.total)
-        v.problems.push_back("total: kernel " + std::to_string(*v.reported_total) + ", below the " +
+    if (v.kernel_total && v.perf_total && *v.kernel_total != *v.perf_total)
+        v.problems.push_back("total: kernel " + std::to_string(*v.kernel_total) + ", perf " +
+                             std::to_string(*v.perf_total));
+    if (v.kernel_total && *v.kernel_total < e.prediction.total)
+        v.problems.push_back("total: kernel " + std::to_string(*v.kernel_total) + ", below the " +
                              std::to_string(e.prediction.total) +
                              " CoW faults the oracle predicts in the scenario's regions alone");
 
     // Name the cause when the controlled counts err the way a known bug does.
-    if (e.kernel && kernel_controlled != predicted_controlled) {
-        int sign = kernel_controlled > predicted_controlled ? +1 : -1;
+    if (e.kernel && kernel_controlled != oracle_controlled) {
+        int sign = kernel_controlled > oracle_controlled ? +1 : -1;
         for (const auto& bug : known_bugs())
             if (bug.sign == sign && bug.scenarios.count(s.name))
                 v.diagnoses.push_back(bug.diagnosis);
         // Counts right in total but in the wrong VMAs: shifted by an index?
         std::vector<long> k, p;
         for (const auto& row : v.rows)
-            if (row.reported) {
-                k.push_back(*row.reported);
-                p.push_back(row.predicted.value_or(row.observed.value_or(0)));
+            if (row.kernel_count) {
+                k.push_back(*row.kernel_count);
+                p.push_back(row.oracle_count.value_or(row.perf_count.value_or(0)));
             }
         for (int shift : {-1, +1}) {
             bool match = k.size() > 2;
@@ -242,13 +242,13 @@ verdict judge(const evidence& e) {
     }
     // The per-VMA counts are a part of the total: more in the parts than in
     // the whole means counts survived a restart of the record.
-    if (e.kernel && v.reported_total) {
+    if (e.kernel && v.kernel_total) {
         long parts = 0;
         for (int i = 0; i < std::min(e.kernel->nb_vma, max_size); ++i)
             parts += e.kernel->vma_fault[i];
-        if (parts > *v.reported_total) {
+        if (parts > *v.kernel_total) {
             v.problems.push_back("the per-VMA counts add up to " + std::to_string(parts) +
-                                 ", more than the total " + std::to_string(*v.reported_total));
+                                 ", more than the total " + std::to_string(*v.kernel_total));
             v.diagnoses.push_back(
                 "per-VMA counts not cleared when the record restarted (exec): they exceed the "
                 "total");

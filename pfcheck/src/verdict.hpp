@@ -17,9 +17,9 @@ namespace pfcheck {
 struct vma_row {
     oracle::vma area;
     bool controlled = false;       // the oracle predicts it
-    std::optional<long> predicted; // oracle
-    std::optional<long> observed;  // perf
-    std::optional<long> reported;  // kernel (pf_get_info), when it reports this VMA
+    std::optional<long> oracle_count; // the prediction
+    std::optional<long> perf_count;   // perf samples
+    std::optional<long> kernel_count; // pf_get_info, when it reports this VMA
     bool agree = true;
 };
 
@@ -42,9 +42,9 @@ struct verdict {
     std::string scenario;
     bool pass = false;
     std::vector<vma_row> rows;
-    long predicted_total = 0; // controlled regions only
-    std::optional<long> observed_total;
-    std::optional<long> reported_total;
+    long oracle_total = 0; // controlled regions only
+    std::optional<long> perf_total;
+    std::optional<long> kernel_total;
     std::vector<std::string> problems;  // what disagrees, plainly
     std::vector<std::string> diagnoses; // the recognised cause, if any
     std::string perf_status;            // "ok", or "unavailable: why"

@@ -67,9 +67,9 @@ BOOST_AUTO_TEST_CASE(agreement_passes) {
     auto v = judge(agreeing("parent_first"));
     BOOST_TEST(v.pass);
     BOOST_TEST(v.problems.empty());
-    BOOST_TEST(*v.reported_total == 18);
-    BOOST_TEST(*v.observed_total == 18);
-    BOOST_TEST(v.rows[2].predicted.value() == 16);
+    BOOST_TEST(*v.kernel_total == 18);
+    BOOST_TEST(*v.perf_total == 18);
+    BOOST_TEST(v.rows[2].oracle_count.value() == 16);
 }
 
 // A kernel that counts first touches as CoW: 16 where none are predicted.
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(perf_unavailable_is_said) {
     auto v = judge(e);
     BOOST_TEST(v.pass);
     BOOST_TEST(v.perf_status == "unavailable: no tracefs");
-    BOOST_TEST(!v.observed_total.has_value());
+    BOOST_TEST(!v.perf_total.has_value());
     e.kernel->vma_fault[2] = 3;
     BOOST_TEST(!judge(e).pass);
 }
