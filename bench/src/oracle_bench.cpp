@@ -1,6 +1,7 @@
 // The oracle's throughput on the host: page events (one page written or read
 // by one process) simulated per second, for layouts from 10 to 10^6 pages.
 #include "oracle/oracle.hpp"
+#include "oracle/script.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -12,8 +13,8 @@ oracle::scenario fork_and_write(int pages) {
     oracle::scenario s;
     s.name = "oracle-bench";
     s.regions = {{"data", pages}};
-    s.steps = {oracle::writes(0, 0), oracle::forks(0, 1), oracle::writes(1, 0),
-               oracle::writes(0, 0)};
+    s.steps = {oracle::script::writes(0, 0), oracle::script::forks(0, 1), oracle::script::writes(1, 0),
+               oracle::script::writes(0, 0)};
     return s;
 }
 

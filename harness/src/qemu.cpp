@@ -23,7 +23,10 @@ boot_outcome boot(const boot_request& r) {
                        : r.arch == "x86_64" ? "qemu-system-x86_64"
                                             : "qemu-system-i386";
     // panic=-1: a panicking guest reboots at once, which -no-reboot turns into QEMU's exit.
-    std::string cmdline = "console=ttyS0 panic=-1 " + r.extra_cmdline + " -- " + r.guest_args;
+    // GLIBC_TUNABLES reaches init's environment: glibc's rseq registration,
+    // syscall 386 on 4.x (pf_get_info there), stays off in every guest process.
+    std::string cmdline = "console=ttyS0 panic=-1 GLIBC_TUNABLES=glibc.pthread.rseq=0 " +
+                          r.extra_cmdline + " -- " + r.guest_args;
     command c{qemu,
               {"-m", "512", "-display", "none", "-monitor", "none", "-no-reboot", "-serial",
                "stdio", "-serial", "file:" + r.results_file.string(), "-kernel", r.kernel.string(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "observer/observer.hpp"
 
 #include <algorithm>
@@ -82,10 +83,14 @@ struct fault_observer::impl {
     tep_format_field* f_error = nullptr;
     bool mapped = false, open = false, minflt_open = false;
 
+    perf_evsel* kernel_tracepoint = nullptr; // exceptions:page_fault_kernel, if any
+
     std::vector<pending> queue;
-    std::map<pid_t, std::string> comm_of; // by tid
-    std::uint64_t settled = 0;            // records put in order so far
-    std::uint64_t last_exec = 0;          // order of the newest exec in the tree
+    std::map<pid_t, std::string> comm_of;      // by tid
+    std::map<pid_t, std::string> exec_comm_of; // by tid: the name it was executed under
+    std::uint64_t settled = 0;                 // records put in order so far
+    int execs = 0;                             // exec records settled so far
+    std::size_t stamped = 0;                   // faults already given their step
     observation seen;
 
     ~impl() {
@@ -105,6 +110,11 @@ struct fault_observer::impl {
             perf_thread_map__put(threads);
         if (tep)
             tep_free(tep);
+    }
+
+    // The id of exceptions:NAME, or 0 when the kernel lacks it.
+    static int tracepoint_id(const std::string& root, const std::string& name) {
+        return std::atoi(slurp(root + "/events/exceptions/" + name + "/id").c_str());
     }
 
     bool parse_format(const std::string& root, std::string& why, int& id) {
@@ -207,14 +217,19 @@ struct fault_observer::impl {
             switch (r.what) {
             case pending::comm:
                 comm_of[r.tid] = r.comm_name;
-                if (r.exec)
-                    last_exec = settled;
+                if (r.exec) {
+                    exec_comm_of[r.tid] = r.comm_name;
+                    ++execs;
+                }
                 break;
             case pending::fork:
                 comm_of[r.tid] = comm_of[r.parent_tid];
+                exec_comm_of[r.tid] = exec_comm_of[r.parent_tid];
                 break;
             case pending::sample:
                 r.fault.comm = comm_of[r.fault.tid];
+                r.fault.exec_comm = exec_comm_of[r.fault.tid];
+                r.fault.exec_serial = execs;
                 r.fault.order = settled;
                 seen.faults.push_back(std::move(r.fault));
                 break;
@@ -278,6 +293,15 @@ std::unique_ptr<fault_observer> fault_observer::attach(pid_t pid, std::string& w
         return nullptr;
     }
     perf_evlist__add(p->evlist, p->tracepoint);
+    // The kernel's faults on the tree's behalf share the format (one event
+    // class): told apart by the error code's user bit.
+    if (int kid = impl::tracepoint_id(root, "page_fault_kernel")) {
+        perf_event_attr kattr = attr;
+        kattr.config = static_cast<std::uint64_t>(kid);
+        kattr.comm = kattr.task = 0; // the first event brings those records
+        if ((p->kernel_tracepoint = perf_evsel__new(&kattr)))
+            perf_evlist__add(p->evlist, p->kernel_tracepoint);
+    }
     perf_evlist__set_maps(p->evlist, p->cpus, p->threads);
     // An inherited event must be opened per CPU to be mapped (facts.md).
     int err = perf_evlist__open(p->evlist);
@@ -311,17 +335,18 @@ void fault_observer::drain() {
     p_->drain();
 }
 
-void fault_observer::restart() {
-    // The kernel restarts its record when the exec completes: keep what the new
-    // image did since, drop everything before.
+void fault_observer::mark_step(int step) {
     p_->drain();
     p_->settle();
-    std::erase_if(p_->seen.faults, [&](const fault_sample& f) { return f.order < p_->last_exec; });
+    auto& faults = p_->seen.faults;
+    for (; p_->stamped < faults.size(); ++p_->stamped)
+        faults[p_->stamped].step = step;
 }
 
 observation fault_observer::take() {
     p_->drain();
     p_->settle();
+    p_->seen.kernel_faults = p_->kernel_tracepoint != nullptr;
     return p_->seen;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <sys/mman.h>
+#include <sys/rseq.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,6 +125,13 @@ std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program
         rows.push_back({"the test arena can be mapped", 0, errno, false, "mmap failed"});
         return rows;
     }
+    // On 4.x with the course's numbers, glibc's rseq registration is a call to
+    // syscall 386 (pf_get_info) from every process pfcheck starts: it must be
+    // off (GLIBC_TUNABLES=glibc.pthread.rseq=0) so that the kernel sees only
+    // pfcheck's own calls. A registered area has a non-zero size.
+    rows.push_back({"glibc's rseq registration is off (no stray syscall 386)", 0,
+                    static_cast<int>(__rseq_size), __rseq_size == 0,
+                    __rseq_size ? "GLIBC_TUNABLES lacks glibc.pthread.rseq=0" : ""});
 
     // Nothing initialised.
     row_any("pf_cleanup clears any earlier state (0, or EACCES if there was none)", {0, EACCES},

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfcheck: judges whether a kernel's copy-on-write fault counters are right.
 // Exit status: 0 every check passed, 1 some check failed, 2 usage error,
 // 3 nothing could be judged (the syscalls are missing, say).
@@ -38,10 +39,19 @@ int cmd_explain(const std::string& name, const std::string& model_name) {
         return exit_usage;
     }
     auto model = model_name.empty() ? oracle::model_for_release(kernel_release())
-                                    : oracle::model_for_release(model_name);
-    auto p = oracle::predict(*s, model);
+                                    : oracle::model_named(model_name);
+    if (!model) {
+        std::fprintf(stderr,
+                     model_name.empty()
+                         ? "pfcheck: this kernel (%s) is neither 4.x/5.x nor 6.x: say which "
+                           "kernel to model with --model 4.15 or --model 6.1\n"
+                         : "pfcheck: no kernel model '%s': use 4.15 or 6.1\n",
+                     model_name.empty() ? kernel_release().c_str() : model_name.c_str());
+        return exit_usage;
+    }
+    auto p = oracle::predict(*s, *model);
     std::printf("%s: %s\nkernel model: %s\n\nregions:\n", s->name.c_str(), s->proves.c_str(),
-                model.name.c_str());
+                model->name.c_str());
     for (std::size_t i = 0; i < s->regions.size(); ++i)
         std::printf("  %zu %-8s %4d pages, %s%s\n", i, s->regions[i].name.c_str(),
                     s->regions[i].pages, oracle::to_string(s->regions[i].kind),
@@ -108,36 +118,136 @@ int write_json(const std::string& path, const nlohmann::json& j) {
     return 0;
 }
 
-} // namespace
+int cmd_abi(const pf_syscalls& sys, const std::string& json_path) {
+    auto rows = abi_test(sys, self_path(), "/tmp");
+    int failed = 0, skipped = 0;
+    for (const auto& r : rows) {
+        failed += !r.pass && !r.skipped;
+        skipped += r.skipped;
+        std::printf("%s %-70s expected %-6s got %s%s%s\n",
+                    r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str(),
+                    errno_name(r.expected).c_str(), errno_name(r.got).c_str(),
+                    r.note.empty() ? "" : "  ", r.note.c_str());
+    }
+    std::printf("%zu passed, %d failed, %d skipped\n", rows.size() - failed - skipped, failed,
+                skipped);
+    if (int e = write_json(json_path, to_json(rows)))
+        return e;
+    bool enosys = !rows.empty() && rows[1].got == ENOSYS;
+    return enosys ? exit_cannot_judge : (failed ? exit_failed : 0);
+}
 
-int main(int argc, char** argv) {
-    // Internal entry points: a scenario process, and the permission test's idler.
+int cmd_fuzz(const pf_syscalls& sys, const fuzz_options& fo, const std::string& json_path) {
+    std::fprintf(stderr, "pfcheck fuzz: seed %llu, %ld calls, %d threads\n",
+                 static_cast<unsigned long long>(fo.seed), fo.calls, fo.threads);
+    auto f = run_fuzz(sys, fo);
+    for (const auto& m : f.first_mismatches)
+        std::printf("mismatch: %s\n", m.c_str());
+    std::printf("seed %llu: %ld calls in %.1f s, %ld mismatches\n",
+                static_cast<unsigned long long>(f.seed), f.calls, f.seconds, f.mismatches);
+    if (int e = write_json(json_path, to_json(f)))
+        return e;
+    if (!f.fatal.empty() || f.by_result["ENOSYS"] == f.calls) {
+        std::fprintf(stderr, "pfcheck: cannot fuzz: %s\n",
+                     f.fatal.empty() ? "the syscalls are missing (ENOSYS)" : f.fatal.c_str());
+        return exit_cannot_judge;
+    }
+    return f.mismatches ? exit_failed : 0;
+}
+
+int cmd_stress(const pf_syscalls& sys, stress_options so, bool final_round) {
+    so.program = self_path();
+    auto r = run_stress(sys, so);
+    for (const auto& m : r.first_unexpected)
+        std::printf("unexpected: %s\n", m.c_str());
+    std::printf("%d processes, %.0f s: %ld forks, %ld execs, %ld pages written, %ld calls, "
+                "%ld unexpected\n",
+                r.processes, r.seconds, r.forks, r.execs, r.pages_written, r.calls, r.unexpected);
+    if (!r.fatal.empty()) {
+        std::fprintf(stderr, "pfcheck: %s\n", r.fatal.c_str());
+        return exit_cannot_judge;
+    }
+    int failed = r.unexpected ? 1 : 0;
+    if (final_round) {
+        auto report = run_scenarios(sys, run_options{});
+        int bad = report.failed();
+        std::printf("final quiet round: %d scenarios passed, %d failed, %d skipped\n",
+                    report.passed(), bad, report.skipped());
+        failed += bad;
+    }
+    return failed ? exit_failed : 0;
+}
+
+int cmd_run(const pf_syscalls& sys, run_options ro, const std::string& model,
+            const std::string& json_path) {
+    if (!model.empty() && !(ro.model = oracle::model_named(model))) {
+        std::fprintf(stderr, "pfcheck: no kernel model '%s': use 4.15 or 6.1\n", model.c_str());
+        return exit_usage;
+    }
+    auto report = run_scenarios(sys, ro);
+    if (int e = write_json(json_path, to_json(report)))
+        return e;
+    if (!report.fatal.empty()) {
+        std::fprintf(stderr, "pfcheck: NOT JUDGED: %s\n", report.fatal.c_str());
+        return exit_cannot_judge;
+    }
+    if (report.diagnosis)
+        std::fprintf(stderr, "\n%s\n", to_text(*report.diagnosis).c_str());
+    int failed = report.failed();
+    std::fprintf(stderr, "%d passed, %d failed, %d skipped\n", report.passed(), failed,
+                 report.skipped());
+    return failed ? exit_failed : 0;
+}
+
+// Internal entry points: a scenario process, the permission test's idler, a
+// stress worker, and pfcheck as a test guest's init. -1 when none applies.
+int internal_entry(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--scenario-process") == 0)
         return workloads::scenario_process_main(argc, argv);
     if (argc == 4 && std::strcmp(argv[1], "--idle") == 0)
         return idle_main(std::atoi(argv[2]), std::atoi(argv[3]));
     if (argc > 1 && std::strcmp(argv[1], "--stress-worker") == 0)
         return stress_worker_main(argc, argv);
-    if (getpid() == 1) {
-        // The kernel passes what follows "--" on its command line: MODE [SCENARIO...]
-        guest_options g;
-        if (argc > 1)
-            g.mode = argv[1];
-        for (int i = 2; i < argc; ++i) {
-            std::string word = argv[i];
-            auto eq = word.find('=');
-            if (eq == std::string::npos)
-                g.scenarios.push_back(word);
-            else
-                g.params[word.substr(0, eq)] = word.substr(eq + 1);
-        }
-        g.dump_samples = getenv("PFCHECK_DUMP") != nullptr;
-        syscall_numbers numbers = default_numbers();
-        if (g.params.count("nr") && !parse_numbers(g.params["nr"], numbers))
-            std::fprintf(stderr, "pfcheck-init: nr=%s is not three numbers: ignored\n",
-                         g.params["nr"].c_str());
-        return guest_main(g, pf_syscalls(numbers));
+    if (getpid() != 1)
+        return -1;
+    // The kernel passes what follows "--" on its command line: MODE [SCENARIO...]
+    guest_options g;
+    if (argc > 1)
+        g.mode = argv[1];
+    for (int i = 2; i < argc; ++i) {
+        std::string word = argv[i];
+        auto eq = word.find('=');
+        if (eq == std::string::npos)
+            g.scenarios.push_back(word);
+        else
+            g.params[word.substr(0, eq)] = word.substr(eq + 1);
     }
+    g.dump_samples = getenv("PFCHECK_DUMP") != nullptr;
+    syscall_numbers numbers = default_numbers();
+    if (g.params.count("nr") && !parse_numbers(g.params["nr"], numbers))
+        std::fprintf(stderr, "pfcheck-init: nr=%s is not three numbers: ignored\n",
+                     g.params["nr"].c_str());
+    return guest_main(g, pf_syscalls(numbers));
+}
+
+// glibc registers rseq at every process start: on 4.x with the course's
+// numbers that is a call to syscall 386, pf_get_info. Turn it off for pfcheck
+// and every process it starts, once, by executing itself again.
+void without_rseq(char** argv) {
+    const char* t = std::getenv("GLIBC_TUNABLES");
+    if (t && std::strstr(t, "glibc.pthread.rseq=0"))
+        return;
+    std::string value = std::string(t ? t : "") + (t && *t ? ":" : "") + "glibc.pthread.rseq=0";
+    setenv("GLIBC_TUNABLES", value.c_str(), 1);
+    execv("/proc/self/exe", argv); // on failure, go on as we are
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (int code = internal_entry(argc, argv); code >= 0)
+        return code;
+    without_rseq(argv);
 
     CLI::App app{"pfcheck: checks a kernel's copy-on-write fault counters (pf_set_param, "
                  "pf_get_info, pf_cleanup) against an oracle and perf"};
@@ -151,19 +261,25 @@ int main(int argc, char** argv) {
     std::string explain_name, explain_model;
     auto* explain = app.add_subcommand("explain", "print the page-by-page timeline of a scenario");
     explain->add_option("scenario", explain_name, "scenario name")->required();
-    explain->add_option("--model", explain_model, "kernel release to model, e.g. 4.15 or 6.1");
+    explain->add_option("--model", explain_model,
+                        "kernel to model: 4.15 or 6.1 (default: the running kernel's)")
+        ->check(CLI::IsMember({"4.15", "6.1", "linux-4.15", "linux-6.1"}));
 
     run_options ro;
-    std::string run_json;
+    std::string run_json, run_model;
     auto* run = app.add_subcommand("run", "run scenarios and judge the kernel's counters");
     run->add_option("--scenario,-s", ro.scenarios, "run only this scenario (repeatable)");
     run->add_option("--json", run_json, "write the verdicts as JSON to FILE (- for stdout)");
-    run->add_flag("!--no-perf", ro.use_perf, "do not use perf as a witness");
+    bool no_perf = false;
+    run->add_flag("--no-perf", no_perf, "do not use perf as a witness");
     run->add_option("--workdir", ro.workdir, "writable directory for scenario links");
     run->add_flag("--verbose,-v", ro.verbose, "print every verdict's table, not only failures");
     run->add_flag("--dump-samples", ro.dump_samples, "print the perf samples of failed scenarios");
     run->add_flag("--no-kernel", ro.no_kernel,
                   "do not call the syscalls: compare the oracle with perf only (any kernel)");
+    run->add_option("--model", run_model,
+                    "kernel to model: 4.15 or 6.1 (default: the running kernel's)")
+        ->check(CLI::IsMember({"4.15", "6.1", "linux-4.15", "linux-6.1"}));
 
     std::string abi_json_path;
     auto* abi = app.add_subcommand("abi-test",
@@ -182,7 +298,7 @@ int main(int argc, char** argv) {
     fuzz->add_option("--json", fuzz_json, "write the report as JSON to FILE (- for stdout)");
 
     stress_options so;
-    bool final_round = true;
+    bool no_final_round = false;
     auto* stress = app.add_subcommand(
         "stress", "race tracked processes against the syscalls, then run the scenarios quietly "
                   "(resets tracking)");
@@ -191,7 +307,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     stress->add_option("--threads", so.caller_threads, "threads calling the syscalls")
         ->capture_default_str();
-    stress->add_flag("!--no-final-round", final_round,
+    stress->add_flag("--no-final-round", no_final_round,
                      "skip the quiet round of scenarios after the race");
     stress->add_option("--workdir", so.workdir, "writable directory for the workers' links")
         ->capture_default_str();
@@ -213,84 +329,21 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     pf_syscalls sys(numbers);
-
     if (*list)
         return cmd_list();
     if (*explain)
         return cmd_explain(explain_name, explain_model);
     if (*tester)
         return cmd_tester(sys, op, name);
-    if (*abi) {
-        auto rows = abi_test(sys, self_path(), "/tmp");
-        int failed = 0, skipped = 0;
-        for (const auto& r : rows) {
-            failed += !r.pass && !r.skipped;
-            skipped += r.skipped;
-            std::printf("%s %-70s expected %-6s got %s%s%s\n",
-                        r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str(),
-                        errno_name(r.expected).c_str(), errno_name(r.got).c_str(),
-                        r.note.empty() ? "" : "  ", r.note.c_str());
-        }
-        std::printf("%zu passed, %d failed, %d skipped\n", rows.size() - failed - skipped, failed,
-                    skipped);
-        if (int e = write_json(abi_json_path, to_json(rows)))
-            return e;
-        bool enosys = !rows.empty() && rows[1].got == ENOSYS;
-        return enosys ? exit_cannot_judge : (failed ? exit_failed : 0);
-    }
-    if (*fuzz) {
-        std::fprintf(stderr, "pfcheck fuzz: seed %llu, %ld calls, %d threads\n",
-                     static_cast<unsigned long long>(fo.seed), fo.calls, fo.threads);
-        auto f = run_fuzz(sys, fo);
-        for (const auto& m : f.first_mismatches)
-            std::printf("mismatch: %s\n", m.c_str());
-        std::printf("seed %llu: %ld calls in %.1f s, %ld mismatches\n",
-                    static_cast<unsigned long long>(f.seed), f.calls, f.seconds, f.mismatches);
-        if (int e = write_json(fuzz_json, to_json(f)))
-            return e;
-        if (!f.fatal.empty() || f.by_result["ENOSYS"] == f.calls) {
-            std::fprintf(stderr, "pfcheck: cannot fuzz: %s\n",
-                         f.fatal.empty() ? "the syscalls are missing (ENOSYS)" : f.fatal.c_str());
-            return exit_cannot_judge;
-        }
-        return f.mismatches ? exit_failed : 0;
-    }
-    if (*stress) {
-        so.program = self_path();
-        auto r = run_stress(sys, so);
-        for (const auto& m : r.first_unexpected)
-            std::printf("unexpected: %s\n", m.c_str());
-        std::printf("%d processes, %.0f s: %ld forks, %ld execs, %ld pages written, %ld calls, "
-                    "%ld unexpected\n",
-                    r.processes, r.seconds, r.forks, r.execs, r.pages_written, r.calls,
-                    r.unexpected);
-        if (!r.fatal.empty()) {
-            std::fprintf(stderr, "pfcheck: %s\n", r.fatal.c_str());
-            return exit_cannot_judge;
-        }
-        int failed = r.unexpected ? 1 : 0;
-        if (final_round) {
-            run_options quiet;
-            auto report = run_scenarios(sys, quiet);
-            int bad = report.failed();
-            std::printf("final quiet round: %d scenarios passed, %d failed, %d skipped\n",
-                        report.passed(), bad, report.skipped());
-            failed += bad;
-        }
-        return failed ? exit_failed : 0;
-    }
+    if (*abi)
+        return cmd_abi(sys, abi_json_path);
+    if (*fuzz)
+        return cmd_fuzz(sys, fo, fuzz_json);
+    if (*stress)
+        return cmd_stress(sys, so, !no_final_round);
     if (*run) {
-        auto report = run_scenarios(sys, ro);
-        if (int e = write_json(run_json, to_json(report)))
-            return e;
-        if (!report.fatal.empty()) {
-            std::fprintf(stderr, "pfcheck: %s\n", report.fatal.c_str());
-            return exit_cannot_judge;
-        }
-        int failed = report.failed();
-        std::fprintf(stderr, "%d passed, %d failed, %d skipped\n", report.passed(), failed,
-                     report.skipped());
-        return failed ? exit_failed : 0;
+        ro.use_perf = !no_perf;
+        return cmd_run(sys, ro, run_model, run_json);
     }
     return exit_usage;
 }

@@ -1,11 +1,14 @@
 #include "run.hpp"
 
+#include "diagnosis.hpp"
+
 #include "observer/observer.hpp"
 #include "oracle/oracle.hpp"
 #include "workloads/catalogue.hpp"
 #include "workloads/executor.hpp"
 #include "workloads/uffd.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -45,51 +48,49 @@ std::string self_path() {
 
 namespace {
 
-// [vsyscall] is shown by /proc/PID/maps on x86_64 but is no VMA.
-oracle::layout observed_layout(const std::string& maps) {
-    auto l = oracle::parse_maps(maps);
-    std::erase_if(l, [](const oracle::vma& v) { return v.name == "[vsyscall]"; });
-    return l;
+// Asks the kernel about every name the scenario tracked. The executor has
+// made sure that every scenario process sleeps on its command pipe, so no
+// fault is in flight: one call per name suffices.
+void query(const pf_syscalls& sys, const oracle::scenario& s, evidence& e) {
+    for (const auto& name : oracle::tracked_names(s)) {
+        pf_stat st{};
+        kernel_answer a;
+        a.err = sys.get_info(name, &st);
+        if (a.err == 0)
+            a.stat = st;
+        e.kernel[name] = a;
+    }
 }
 
-// Asks the kernel. The executor has made sure that every scenario process
-// sleeps on its command pipe, so no fault is in flight: one call suffices.
-void query(const pf_syscalls& sys, const std::string& name, evidence& e) {
-    pf_stat st{};
-    e.kernel_errno = sys.get_info(name, &st);
-    if (e.kernel_errno == 0)
-        e.kernel = st;
-}
-
-verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_options& opt,
-                const oracle::kernel_model& model, const std::string& program) {
-    // A scenario that needs a kernel feature runs only where it exists.
+// Why this kernel cannot run the scenario ("" when it can).
+std::string unavailable(const oracle::scenario& s) {
     for (const auto& st : s.steps)
         if (st.what == oracle::action::uffd_wp_write) {
             bool shared = s.regions[st.region].kind == oracle::region_kind::shared;
-            if (auto why = workloads::uffd_wp_unavailable(shared); !why.empty()) {
-                verdict v;
-                v.scenario = s.name;
-                v.skipped = "unavailable: " + why;
-                return v;
-            }
+            if (auto why = workloads::uffd_wp_unavailable(shared); !why.empty())
+                return "unavailable: " + why;
         }
-    evidence e;
-    e.s = &s;
-    e.prediction = oracle::predict(s, model);
-    std::unique_ptr<observer::fault_observer> obs;
-    if (!opt.use_perf)
-        e.perf_unavailable = "disabled with --no-perf";
+    return {};
+}
 
+std::string errno_result(const char* call, const std::string& name, int err) {
+    if (!err)
+        return {};
+    return std::string(call) + "(\"" + name + "\") failed: " + errno_name(err);
+}
+
+workloads::hooks hooks_for(const oracle::scenario& s, const pf_syscalls& sys,
+                           const run_options& opt, evidence& e,
+                           std::unique_ptr<observer::fault_observer>& obs, int& step) {
     workloads::hooks h;
-    e.kernel_skipped = opt.no_kernel;
-    h.before_exec = [&](pid_t root) {
-        // Track the name before the exec, so that the exec starts the record.
-        int err = opt.no_kernel ? 0 : sys.set_param(s.name);
-        if (err) {
-            e.run_errors.push_back("pf_set_param(\"" + s.name + "\") failed: " + errno_name(err));
-            return false;
-        }
+    h.before_exec = [&, &s = s](pid_t root) {
+        // Track the names before the exec, so that the exec starts the record.
+        for (const auto& name : opt.no_kernel ? std::vector<std::string>{}
+                                              : oracle::initially_tracked(s))
+            if (auto err = errno_result("pf_set_param", name, sys.set_param(name)); !err.empty()) {
+                e.run_errors.push_back(err);
+                return false;
+            }
         if (opt.use_perf) {
             std::string why;
             obs = observer::fault_observer::attach(root, why);
@@ -98,84 +99,137 @@ verdict run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
         }
         return true;
     };
+    h.track = [&](const std::string& name) {
+        return opt.no_kernel ? std::string() : errno_result("pf_set_param", name, sys.set_param(name));
+    };
+    h.cleanup = [&] {
+        return opt.no_kernel ? std::string() : errno_result("pf_cleanup", "", sys.cleanup());
+    };
     h.after_step = [&] {
         if (obs)
-            obs->drain();
-    };
-    h.after_exec_step = [&] {
-        if (obs)
-            obs->restart();
+            obs->mark_step(step);
+        ++step;
     };
     h.at_query = [&](const workloads::query_point& q) {
-        e.layout = observed_layout(q.maps);
-        e.slots = q.slots;
-        e.segv_writes = q.segv_writes;
+        e.query = q;
         if (!opt.no_kernel)
-            query(sys, s.name, e);
+            query(sys, s, e);
         if (obs)
             e.perf = obs->take();
     };
+    return h;
+}
+
+void dump_samples(const evidence& e) {
+    for (const auto& f : e.perf->faults)
+        std::fprintf(stderr,
+                     "  sample t=%llu pid=%d tid=%d comm=%s exec=%d step=%d addr=%#llx err=%u\n",
+                     static_cast<unsigned long long>(f.time), f.pid, f.tid, f.comm.c_str(),
+                     f.exec_serial, f.step, static_cast<unsigned long long>(f.address),
+                     f.error_code);
+}
+
+struct outcome {
+    verdict v;
+    std::optional<diagnosis_case> c;
+};
+
+outcome run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_options& opt,
+                const oracle::kernel_model& model, const std::string& program) {
+    // A scenario that needs a kernel feature runs only where it exists.
+    if (auto why = unavailable(s); !why.empty())
+        return {verdict{.scenario = s.name, .skipped = why}, std::nullopt};
+    evidence e;
+    e.s = &s;
+    e.prediction = oracle::predict(s, model);
+    e.kernel_skipped = opt.no_kernel;
+    if (!opt.use_perf)
+        e.perf_unavailable = "disabled with --no-perf";
+    std::unique_ptr<observer::fault_observer> obs;
+    int step = 0;
+    auto h = hooks_for(s, sys, opt, e, obs, step);
     auto ran = workloads::execute(s, program, opt.workdir, h);
     e.run_errors.insert(e.run_errors.end(), ran.errors.begin(), ran.errors.end());
     if (obs)
         e.minor_faults = obs->minor_faults(); // every process has exited now
+    // Each scenario starts from nothing tracked: 64 names would not last the catalogue.
+    if (!opt.no_kernel)
+        sys.cleanup();
     auto v = judge(e);
     if (e.perf && opt.dump_samples && !v.pass)
-        for (const auto& f : e.perf->faults)
-            std::fprintf(stderr, "  sample t=%llu pid=%d tid=%d comm=%s addr=%#llx err=%u\n",
-                         static_cast<unsigned long long>(f.time), f.pid, f.tid, f.comm.c_str(),
-                         static_cast<unsigned long long>(f.address), f.error_code);
-    return v;
+        dump_samples(e);
+    return {v, make_case(e, v)};
+}
+
+// A kernel without the syscalls cannot be judged at all: say so once.
+std::string cannot_judge(const pf_syscalls& sys, const run_options& opt) {
+    pf_stat probe{};
+    int err = opt.no_kernel ? 0 : sys.get_info("pfcheck_probe", &probe);
+    if (err == ENOSYS)
+        return "the kernel does not implement pf_get_info at syscall " +
+               std::to_string(sys.numbers().get_info) + " (ENOSYS; tried " +
+               std::to_string(sys.numbers().set_param) + ", " +
+               std::to_string(sys.numbers().get_info) + ", " +
+               std::to_string(sys.numbers().cleanup) + ", from " + sys.numbers().origin +
+               "; override with --nr)";
+    if (opt.no_kernel && !opt.use_perf)
+        return "--no-kernel with --no-perf leaves nothing to compare the oracle with";
+    return {};
+}
+
+std::vector<const oracle::scenario*> choose(const run_options& opt, std::string& fatal) {
+    std::vector<const oracle::scenario*> chosen;
+    if (opt.scenarios.empty()) {
+        for (const auto& s : workloads::catalogue())
+            chosen.push_back(&s);
+        return chosen;
+    }
+    for (const auto& name : opt.scenarios) {
+        const auto* s = workloads::find(name);
+        if (!s) {
+            fatal = "no scenario named '" + name + "' (see `pfcheck list`)";
+            return {};
+        }
+        chosen.push_back(s);
+    }
+    return chosen;
 }
 
 } // namespace
 
 run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
     run_report r;
-    auto model = oracle::model_for_release(kernel_release());
-    r.kernel_model = model.name;
+    auto model = opt.model ? opt.model : oracle::model_for_release(kernel_release());
+    if (!model) {
+        r.fatal = "no kernel model for release " + kernel_release() +
+                  ": pass --model 4.15 or --model 6.1";
+        return r;
+    }
+    r.kernel_model = model->name;
     std::string program = self_path();
-    if (program.empty()) {
+    if (program.empty())
         r.fatal = "cannot find pfcheck's own path in /proc/self/exe (is /proc mounted?)";
-        return r;
-    }
-    // A kernel without the syscalls cannot be judged at all: say so once.
-    pf_stat probe{};
-    int err = opt.no_kernel ? 0 : sys.get_info("pfcheck_probe", &probe);
-    if (err == ENOSYS) {
-        r.fatal = "the kernel does not implement pf_get_info at syscall " +
-                  std::to_string(sys.numbers().get_info) + " (ENOSYS; numbers from " +
-                  sys.numbers().origin + ", override with --nr)";
-        return r;
-    }
-    std::vector<const oracle::scenario*> chosen;
-    if (opt.no_kernel && !opt.use_perf) {
-        r.fatal = "--no-kernel with --no-perf leaves nothing to compare the oracle with";
-        return r;
-    }
-    if (opt.scenarios.empty()) {
-        for (const auto& s : workloads::catalogue())
-            chosen.push_back(&s);
-    } else {
-        for (const auto& name : opt.scenarios) {
-            const auto* s = workloads::find(name);
-            if (!s) {
-                r.fatal = "no scenario named '" + name + "' (see `pfcheck list`)";
-                return r;
-            }
-            chosen.push_back(s);
-        }
-    }
+    if (r.fatal.empty())
+        r.fatal = cannot_judge(sys, opt);
+    auto chosen = r.fatal.empty() ? choose(opt, r.fatal) : std::vector<const oracle::scenario*>{};
+    std::vector<diagnosis_case> cases;
     int i = 0;
     for (const auto* s : chosen) {
-        ++i;
-        auto v = run_one(*s, sys, opt, model, program);
-        std::fprintf(stderr, "[%2d/%zu] %-16s %s\n", i, chosen.size(), s->name.c_str(),
+        auto [v, c] = run_one(*s, sys, opt, *model, program);
+        std::fprintf(stderr, "[%2d/%zu] %-16s %s\n", ++i, chosen.size(), s->name.c_str(),
                      !v.skipped.empty() ? ("SKIP (" + v.skipped + ")").c_str()
                                         : (v.pass ? "pass" : "FAIL"));
         if ((!v.pass && v.skipped.empty()) || opt.verbose)
             std::fputs(to_text(v).c_str(), stderr);
+        if (c)
+            cases.push_back(std::move(*c));
         r.verdicts.push_back(std::move(v));
+    }
+    if (!cases.empty() && !opt.no_kernel) {
+        r.diagnosis = diagnose(cases);
+        for (auto& v : r.verdicts)
+            if (auto it = r.diagnosis->by_scenario.find(v.scenario); it != r.diagnosis->by_scenario.end())
+                v.diagnoses = it->second;
     }
     return r;
 }
@@ -216,8 +270,20 @@ nlohmann::json to_json(const run_report& r) {
     nlohmann::json all = nlohmann::json::array();
     for (const auto& v : r.verdicts)
         all.push_back(to_json(v));
+    nlohmann::json bugs = nlohmann::json::array();
+    if (r.diagnosis)
+        for (const auto& b : r.diagnosis->bugs)
+            bugs.push_back({{"id", b.id},
+                            {"bug", b.bug},
+                            {"mechanism", b.mechanism},
+                            {"alternatives", b.alternatives},
+                            {"scenarios", b.scenarios},
+                            {"evidence", b.evidence}});
     return {{"kernel_release", kernel_release()},
             {"kernel_model", r.kernel_model},
+            {"bugs", bugs},
+            {"unexplained", r.diagnosis ? r.diagnosis->unexplained : std::vector<std::string>{}},
+            {"diagnosis_seconds", r.diagnosis ? r.diagnosis->seconds : 0.0},
             {"fatal", r.fatal},
             {"passed", r.passed()},
             {"failed", r.failed()},

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `pfcheck run`: every scenario, three answers each, one verdict each.
 #pragma once
 
 #include "abi.hpp"
+#include "diagnosis.hpp"
 #include "verdict.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,12 +19,14 @@ struct run_options {
     bool verbose = false;
     bool dump_samples = false; // print every perf sample of the tracked name
     bool no_kernel = false;    // do not call the syscalls: oracle against perf only
+    std::optional<oracle::kernel_model> model; // default: from the running kernel's release
 };
 
 struct run_report {
     std::vector<verdict> verdicts;
     std::string kernel_model;
     std::string fatal; // non-empty: nothing could be judged (ENOSYS, say)
+    std::optional<pfcheck::diagnosis> diagnosis; // the bugs, across every scenario
     int passed() const;
     int skipped() const; // could not run here: counted apart, never as passes
     int failed() const;

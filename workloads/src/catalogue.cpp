@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Each row: a name (also the tracked comm, at most 15 bytes), one sentence
 // saying what a pass proves, the regions, and the script. P0 is the process
 // executed under the name; fork(a, b) makes Pb a child of Pa.
 #include "workloads/catalogue.hpp"
+
+#include "oracle/script.hpp"
 
 namespace workloads {
 
@@ -9,60 +12,27 @@ using namespace oracle;
 
 namespace {
 
-region anon(const char* name, int pages) {
-    return {name, pages, region_kind::anon_private};
-}
-region file(const char* name, int pages) {
-    return {name, pages, region_kind::file_private};
-}
-region shared(const char* name, int pages) {
-    return {name, pages, region_kind::shared};
-}
-region readonly(const char* name, int pages) {
-    return {name, pages, region_kind::anon_private, protection::read_only};
+using namespace oracle::script;
+
+// Every odd page of region 0 made read-only by P: 300 pages, 300 VMAs.
+void stripe(scenario& s, process_id who) {
+    for (int page = 1; page < 300; page += 2)
+        s.steps.push_back(protect(who, 0, page, 1, protection::read_only));
 }
 
-step protect(process_id who, int region, int first, int count, protection p) {
-    return {.what = action::mprotect,
-            .actor = who,
-            .region = region,
-            .first = first,
-            .count = count,
-            .prot = p};
-}
-step unmap(process_id who, int region, int first, int count) {
-    return {.what = action::munmap, .actor = who, .region = region, .first = first, .count = count};
-}
-step dontneed(process_id who, int region) {
-    return {.what = action::madvise_dontneed, .actor = who, .region = region};
-}
-step move(process_id who, int region, int to_slot) {
-    return {.what = action::mremap, .actor = who, .region = region, .to_slot = to_slot};
-}
-step exec(process_id who) {
-    return {.what = action::exec, .actor = who};
-}
-step rename(process_id who, const char* name) {
-    return {.what = action::rename, .actor = who, .name = name};
-}
-step threads_write(process_id who, int region, int threads) {
-    return {.what = action::thread_write, .actor = who, .region = region, .threads = threads};
-}
-step vfork_write(process_id who, int region) {
-    return {.what = action::vfork_write, .actor = who, .region = region};
-}
-step segv_write(process_id who, int region) {
-    return {.what = action::write_expect_segv, .actor = who, .region = region, .count = 1};
-}
-step uffd_write(process_id who, int region) {
-    return {.what = action::uffd_wp_write, .actor = who, .region = region};
-}
-
-step kernel_write(process_id who, int region) {
-    return {.what = action::kernel_write, .actor = who, .region = region};
-}
-step grow(action what, process_id who, int pages) {
-    return {.what = what, .actor = who, .count = pages};
+// A root with 300 VMAs leaves; a child executes the name again, with about
+// 20, and exits: the entries past its nb_vma must be zero, not the root's.
+scenario stale_layout() {
+    scenario s{"stale_layout",
+               "entries past nb_vma are zero, never an earlier process's addresses",
+               {anon("striped", 300)},
+               {writes(0, 0)},
+               query_time::after_exit};
+    stripe(s, 0);
+    for (const auto& st : {forks(0, 1), exits(0), exec(1), writes(1, 0, 0, 8), forks(1, 2),
+                           writes(2, 0, 0, 8), exits(2), exits(1)})
+        s.steps.push_back(st);
+    return s;
 }
 
 // 300 pages, every odd one made read-only: 300 VMAs in one region.
@@ -71,8 +41,7 @@ scenario many_vmas() {
                "nb_vma stops at 128 and the lowest 128 VMAs are the ones reported",
                {anon("striped", 300)},
                {writes(0, 0)}};
-    for (int page = 1; page < 300; page += 2)
-        s.steps.push_back(protect(0, 0, page, 1, protection::read_only));
+    stripe(s, 0);
     s.steps.push_back(forks(0, 1));
     for (int page = 0; page < 300; page += 2)
         s.steps.push_back(writes(1, 0, page, 1));
@@ -157,7 +126,7 @@ std::vector<scenario> build() {
          {shared("shared", 8)},
          {writes(0, 0), forks(0, 1), writes(1, 0), writes(0, 0), exits(1)}},
         {"readonly_segv",
-         "a write to a read-only VMA is SIGSEGV, not CoW",
+         "a write to a read-only VMA is SIGSEGV, not CoW, even to a present page",
          {readonly("ro", 4), anon("data", 4)},
          {writes(0, 1), segv_write(0, 0), writes(0, 1)}},
         {"mprotect_split",
@@ -223,8 +192,7 @@ std::vector<scenario> build() {
         {"stack_heap",
          "stack and heap growth in a child are first touches (perf is the reference)",
          {anon("data", 4)},
-         {writes(0, 0), forks(0, 1), grow(action::grow_stack, 1, 16),
-          grow(action::grow_heap, 1, 16), writes(1, 0), exits(1)}},
+         {writes(0, 0), forks(0, 1), grow_stack(1, 16), grow_heap(1, 16), writes(1, 0), exits(1)}},
         {"dontneed",
          "MADV_DONTNEED drops pages: the next write is a first touch",
          {anon("data", 8)},
@@ -242,7 +210,8 @@ std::vector<scenario> build() {
         {"kernel_write",
          "a CoW break by the kernel (read() into the page) is not a user fault",
          {anon("data", 8)},
-         {writes(0, 0), forks(0, 1), kernel_write(1, 0), writes(1, 0), exits(1)}},
+         {writes(0, 0), forks(0, 1), kernel_write(1, 0, 0, 4), kernel_write(0, 0, 4, 4),
+          writes(1, 0), writes(0, 0), exits(1)}},
         {"uffd_wp_anon",
          "a write fault retried after userfaultfd resolved it counts once",
          {anon("data", 8)},
@@ -255,6 +224,49 @@ std::vector<scenario> build() {
          "faults land in the VMA of their own region",
          {anon("first", 4), anon("second", 6)},
          {writes(0, 0), writes(0, 1), forks(0, 1), writes(1, 0), writes(0, 1), exits(1)}},
+        stale_layout(),
+        // Several names: each record counts its own processes and keeps its
+        // own last executed process's layout.
+        {"chain2",
+         "a process executed under two tracked names in turn: each name keeps its layout",
+         {anon("data", 8)},
+         {writes(0, 0), forks(0, 1), writes(1, 0), exits(1), exec(0, "chain2.b"),
+          writes(0, 0, 0, 4), forks(0, 2), writes(2, 0, 0, 4), exits(2), exits(0)},
+         query_time::after_exit,
+         0,
+         {"chain2.b"}},
+        {"chain3",
+         "a process executed under three tracked names in turn: each name keeps its layout",
+         {anon("data", 8)},
+         {writes(0, 0), forks(0, 1), writes(1, 0), exits(1), exec(0, "chain3.b"), writes(0, 0),
+          forks(0, 2), writes(2, 0), exits(2), exec(0, "chain3.c"), writes(0, 0, 0, 2),
+          forks(0, 3), writes(3, 0, 0, 2), exits(3), exits(0)},
+         query_time::after_exit,
+         0,
+         {"chain3.b", "chain3.c"}},
+        {"two_live",
+         "two tracked names live at once, each with children: each counts its own",
+         {anon("data", 8)},
+         {writes(0, 0), forks(0, 1), exec(1, "two_live.b"), writes(1, 0), forks(1, 2),
+          writes(2, 0), forks(0, 3), writes(3, 0, 0, 4), writes(0, 0), exits(2), exits(3)},
+         query_time::while_alive,
+         0,
+         {"two_live.b"}},
+        {"track_late",
+         "a name tracked while its process runs reports zeros until one is executed under it",
+         {anon("data", 8)},
+         {writes(0, 0), forks(0, 1), rename(1, "track_late.b"), writes(1, 0, 0, 4),
+          track("track_late.b"), writes(1, 0, 4, 4), exec(1, "track_late.b"), writes(1, 0),
+          forks(1, 2), writes(2, 0), exits(2)}},
+        {"cleanup_mid",
+         "pf_cleanup drops every record; a name tracked again starts from its next exec",
+         {anon("data", 8)},
+         {writes(0, 0), forks(0, 1), writes(1, 0, 0, 4), cleanup(), track("cleanup_mid"),
+          writes(1, 0, 4, 4), exec(1), writes(1, 0, 0, 4), forks(1, 2), writes(2, 0, 0, 4),
+          exits(2), writes(0, 0)},
+         query_time::while_alive,
+         0,
+         {"cleanup_mid.b"}},
     };
     return c;
 }

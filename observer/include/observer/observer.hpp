@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The independent witness: perf samples of the exceptions:page_fault_user
 // tracepoint for a process tree, read through libperf and decoded with
 // libtraceevent. It sees every user-mode hardware page fault, before the
-// kernel handles it, whatever the kernel under test counts.
+// kernel handles it, whatever the kernel under test counts; and, through
+// exceptions:page_fault_kernel, the faults the kernel takes on the tree's
+// behalf (copy_to_user), when that tracepoint exists.
 #pragma once
 
 #include <cstdint>
@@ -23,15 +26,24 @@ struct fault_sample {
     std::uint64_t ip = 0;
     std::uint32_t error_code = 0;
     std::string comm;        // the task's name when it faulted
+    std::string exec_comm;   // its name when it (or its ancestor) was executed
     std::uint64_t order = 0; // position among all records of the tree
+    int exec_serial = 0;     // how many execs in the tree came before it (the root's is 1)
+    int step = -1;           // the scenario step it was read after (see mark_step)
 
     bool user_write_to_present() const {
         return (error_code & (pf_prot | pf_write | pf_user)) == (pf_prot | pf_write | pf_user);
     }
+    bool user() const { return error_code & pf_user; }
+    bool write() const { return error_code & pf_write; }
+    bool present() const { return error_code & pf_prot; }
 };
 
 struct observation {
-    std::vector<fault_sample> faults; // every user fault of the tree since the last restart
+    // Every fault of the tree since it was executed: user-mode ones, and
+    // kernel-mode ones when `kernel_faults` (their error code lacks pf_user).
+    std::vector<fault_sample> faults;
+    bool kernel_faults = false;
     std::uint64_t lost = 0;           // samples the kernel dropped (ring buffer full)
     std::uint64_t records = 0;        // records read, of any kind
 };
@@ -47,10 +59,10 @@ class fault_observer {
 
     // Reads what the ring buffers hold. Call it often enough that they never fill.
     void drain();
-    // Forgets the faults from before the newest exec in the tree (where the
-    // kernel restarted its record).
-    void restart();
-    // Everything since the last restart, after a final drain.
+    // Drains, and stamps every fault read so far and not yet stamped with
+    // `step`: the scenario step that has just completed.
+    void mark_step(int step);
+    // Everything since the root's exec, after a final drain.
     observation take();
     // Minor faults of the whole tree (children are added when they exit).
     std::uint64_t minor_faults();

@@ -1,11 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The language scenarios are written in: memory regions and a script of steps.
-// The oracle predicts from it; the workload executor performs it.
+// The oracle predicts from it; the workload executor performs it. The helpers
+// that write scenarios tersely are in oracle/script.hpp.
 #pragma once
 
 #include <string>
 #include <vector>
 
 namespace oracle {
+
+// One page: every scenario, the kernel and the oracle work in 4 KiB pages.
+inline constexpr unsigned page_size = 4096;
 
 enum class region_kind {
     anon_private, // MAP_PRIVATE | MAP_ANONYMOUS
@@ -27,26 +32,14 @@ struct region {
 // Process 0 is the scenario's root: the process executed under the tracked
 // name. Other processes get their number from the fork step that creates them.
 using process_id = int;
+// The actor of steps that pfcheck performs itself (track, cleanup).
+inline constexpr process_id runner = -1;
 
+// The actions, from the one table in actions.inc.
 enum class action {
-    write,             // store one byte in each page
-    read,              // load one byte from each page
-    write_expect_segv, // fork a throwaway child that writes once and dies of SIGSEGV
-    fork,              // actor forks process `child`
-    exit,              // actor exits; its parent (or the runner) reaps it
-    exec,              // actor executes the scenario program again: a new image
-    rename,            // prctl(PR_SET_NAME, name)
-    mprotect,          // change the protection of pages
-    munmap,            // unmap pages
-    madvise_dontneed,  // drop pages: the next touch faults them in again
-    mremap,            // move the whole region to the spare slot `to_slot`
-    thread_write,      // `threads` threads of the actor write the pages in turn
-    vfork_write,       // a vfork child (same mm) writes the pages, then _exits
-    grow_stack,        // touch `pages` pages of new stack (uncontrolled VMA)
-    grow_heap,         // sbrk and touch `pages` pages (uncontrolled VMA)
-    kernel_write,      // read() from a pipe into each page: the kernel writes, in kernel mode
-    uffd_wp_write,     // write-protect present pages with userfaultfd, write them: each
-                       // fault waits for the handler, then the kernel retries it
+#define PFCHECK_ACTION(id, doc) id,
+#include "oracle/actions.inc"
+#undef PFCHECK_ACTION
 };
 
 struct step {
@@ -57,7 +50,7 @@ struct step {
     int count = 0;   // number of pages; 0 means "to the end of the region"
     process_id child = -1;
     protection prot = protection::read_write;
-    std::string name;
+    std::string name; // rename, exec under another name, track
     int threads = 0;
     int to_slot = -1;
 };
@@ -73,15 +66,17 @@ struct scenario {
     std::vector<step> steps;
     query_time query = query_time::while_alive;
     int spare_slots = 0; // slots beyond one per region, for mremap targets
+    // Names tracked from the start besides `name` (exec steps may use them).
+    std::vector<std::string> also_tracked;
+    // The bug models (oracle/models.hpp) whose prediction differs from the
+    // correct one here: what a failure of this scenario can point to. The
+    // catalogue's unit test checks the list against the models.
+    std::vector<std::string> exposes;
 };
 
-// Helpers that keep the catalogue readable.
-step writes(process_id who, int region, int first = 0, int count = 0);
-step reads(process_id who, int region, int first = 0, int count = 0);
-step forks(process_id parent, process_id child);
-step exits(process_id who);
-
 const char* to_string(action a);
+// One line: what the action does (from actions.inc).
+const char* describe(action a);
 const char* to_string(region_kind k);
 
 } // namespace oracle

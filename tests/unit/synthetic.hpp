@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Synthetic evidence: what pfcheck would record on a kernel that follows
+// given rules (a correct one, or one with bug models), built from the
+// oracle's prediction and the models themselves. Addresses are made up but
+// consistent: the program's VMAs, then one VMA per extent of the regions.
+#pragma once
+
+#include "diagnosis.hpp"
+#include "oracle/models.hpp"
+#include "verdict.hpp"
+
+#include <string>
+
+namespace synthetic {
+
+constexpr std::uint64_t base = 0xb0000000; // the slots: a 4 MiB boundary
+
+// The program's own VMAs, with `data_faults` CoW faults perf and the kernel
+// both see in its data VMA.
+std::string program_maps();
+
+// The evidence of scenario `name` on a kernel following `rules`.
+pfcheck::evidence make(const std::string& name, const oracle::kernel_rules& rules = {},
+                       long data_faults = 2);
+
+} // namespace synthetic
