@@ -1,4 +1,6 @@
 #include "oracle/oracle.hpp"
+#include "oracle/models.hpp"
+#include "synthetic.hpp"
 #include "workloads/catalogue.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -58,6 +60,37 @@ BOOST_AUTO_TEST_CASE(models_differ_on_mprotect_round_trip) {
     BOOST_REQUIRE(s);
     BOOST_TEST(oracle::predict(*s, oracle::linux_4_15()).total == 8);
     BOOST_TEST(oracle::predict(*s, oracle::linux_6_1()).total == 0);
+}
+
+// Each row lists the bug models it exposes, and the list is right: exactly the
+// models whose kernel would answer this scenario differently.
+BOOST_AUTO_TEST_CASE(rows_list_the_bugs_they_expose) {
+    for (const auto& s : workloads::catalogue()) {
+        BOOST_TEST_CONTEXT(s.name) {
+            auto computed = synthetic::exposed_by(s.name);
+            std::set<std::string> declared(s.exposes.begin(), s.exposes.end());
+            std::set<std::string> actual(computed.begin(), computed.end());
+            BOOST_TEST(declared == actual);
+            if (declared != actual) {
+                std::string line;
+                for (const auto& id : computed)
+                    line += "\"" + id + "\", ";
+                BOOST_TEST_MESSAGE("exposes: {" << line << "}");
+            }
+            for (const auto& id : s.exposes)
+                BOOST_TEST(oracle::find_model(id), id << " is no bug model");
+        }
+    }
+}
+
+// Every bug model is exposed by some scenario: a model nothing exposes could
+// never be diagnosed.
+BOOST_AUTO_TEST_CASE(every_model_is_exposed) {
+    std::set<std::string> exposed;
+    for (const auto& s : workloads::catalogue())
+        exposed.insert(s.exposes.begin(), s.exposes.end());
+    for (const auto& m : oracle::bug_models())
+        BOOST_TEST(exposed.count(m.id), m.id << " is exposed by no scenario");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <set>
 
 namespace synthetic {
@@ -42,8 +43,8 @@ std::uint32_t error_code(const oracle::fault_event& e) {
 // perf's view of the oracle's faults, plus `data_faults` CoW faults of the
 // root in the program's data and a few first touches on its stack.
 observer::observation perf_of(const oracle::prediction& p, const oracle::slot_map& slots,
-                              const std::string& name, long data_faults, int last_exec,
-                              int last_step, workloads::query_point& q) {
+                              const std::string& name, long data_faults, bool outside,
+                              int last_exec, int last_step, workloads::query_point& q) {
     observer::observation o;
     o.kernel_faults = true;
     for (const auto& e : p.events) {
@@ -65,6 +66,8 @@ observer::observation perf_of(const oracle::prediction& p, const oracle::slot_ma
                             .error_code = err, .comm = name, .exec_comm = name,
                             .exec_serial = last_exec, .step = last_step});
     };
+    if (!outside)
+        return o;
     for (long i = 0; i < data_faults; ++i)
         own(data_page, observer::pf_user | observer::pf_write | observer::pf_prot);
     for (int i = 0; i < 3; ++i)
@@ -131,7 +134,12 @@ kernel_answer answer(const diagnosis_case& c, const case_record& rec,
         k.vma_fault[j] = i >= 0 && i < n ? binned[i] : 0;
     }
     k.cow_page_faults = counted->total + counted->total_maybe;
-    if (rules.stale_entries && n < max_size) {
+    // Stale entries show where the record restarted: an earlier process's
+    // layout was there before.
+    int execs = 0;
+    for (const auto& m : c.marks)
+        execs += m.what == oracle::record_mark::exec && m.name == rec.name;
+    if (rules.stale_entries && execs > 1 && n < max_size) {
         k.vma_list_start[max_size - 1] = 0x1000;
         k.vma_list_end[max_size - 1] = 0x2000;
     }
@@ -145,7 +153,8 @@ std::string program_maps() {
            "0832b000-08336000 rw-p 002e2000 00:02 4     /init\n";
 }
 
-evidence make(const std::string& name, const oracle::kernel_rules& rules, long data_faults) {
+evidence make(const std::string& name, const oracle::kernel_rules& rules, long data_faults,
+              bool outside) {
     evidence e;
     e.s = workloads::find(name);
     if (!e.s)
@@ -160,7 +169,7 @@ evidence make(const std::string& name, const oracle::kernel_rules& rules, long d
     for (const auto& m : e.prediction.marks)
         if (m.what == oracle::record_mark::exec && m.name == e.s->name)
             last_exec = m.exec_serial;
-    e.perf = perf_of(e.prediction, slots, e.s->name, data_faults, last_exec,
+    e.perf = perf_of(e.prediction, slots, e.s->name, data_faults, outside, last_exec,
                      static_cast<int>(e.s->steps.size()) - 1, e.query);
     // The kernel's answers come from the models, through the diagnosis's own
     // view of the evidence (the same events and layouts it will judge).
@@ -168,6 +177,25 @@ evidence make(const std::string& name, const oracle::kernel_rules& rules, long d
     for (const auto& rec : c->records)
         e.kernel[rec.name] = answer(*c, rec, rules);
     return e;
+}
+
+std::vector<std::string> exposed_by(const std::string& name) {
+    std::vector<std::string> out;
+    auto correct = make(name, {}, 0, false);
+    for (const auto& m : oracle::bug_models()) {
+        oracle::kernel_rules r;
+        m.apply(r);
+        auto buggy = make(name, r, 0, false);
+        bool differs = false;
+        for (const auto& [n, a] : correct.kernel) {
+            const auto& b = buggy.kernel.at(n);
+            differs = differs || a.err != b.err || a.stat.has_value() != b.stat.has_value() ||
+                      (a.stat && std::memcmp(&*a.stat, &*b.stat, sizeof(pf_stat)) != 0);
+        }
+        if (differs)
+            out.push_back(m.id);
+    }
+    return out;
 }
 
 } // namespace synthetic

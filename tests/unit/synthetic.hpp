@@ -19,8 +19,14 @@ constexpr std::uint64_t base = 0xb0000000; // the slots: a 4 MiB boundary
 // both see in its data VMA.
 std::string program_maps();
 
-// The evidence of scenario `name` on a kernel following `rules`.
+// The evidence of scenario `name` on a kernel following `rules`; with
+// `outside`, perf also saw faults outside the scenario's regions (its
+// program's data and stack), as on a real kernel.
 pfcheck::evidence make(const std::string& name, const oracle::kernel_rules& rules = {},
-                       long data_faults = 2);
+                       long data_faults = 2, bool outside = true);
+
+// The bug models whose kernel answers this scenario differently from a
+// correct one, in the scenario's own regions or its layout.
+std::vector<std::string> exposed_by(const std::string& name);
 
 } // namespace synthetic
