@@ -1,6 +1,8 @@
-// `pfcheck abi-test`: the errno table and the permission rule of
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `pfcheck abi-test`: the errno table and the permission rules of
 // docs/semantics.md, one row per case, run in order against the live kernel.
 // It begins with pf_cleanup: it resets whatever the kernel was tracking.
+// Each row says whether the rule is the course's or pfcheck's own choice.
 #include "abi_test.hpp"
 
 #include "hostile_memory.hpp"
@@ -8,8 +10,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +22,9 @@
 namespace pfcheck {
 
 namespace {
+
+constexpr uid_t user_a = 65534, user_b = 65533;
+constexpr int unprivileged_names = 16, all_names = 64;
 
 // Runs `fn` in a child under `uid`; returns the errno it reports, or -1.
 int as_user(uid_t uid, const std::function<int()>& fn) {
@@ -39,16 +47,13 @@ struct idle_process {
     std::string error;
 
     idle_process(const std::string& program, const std::string& workdir, const std::string& name,
-                 uid_t uid) {
+                 uid_t uid, bool dumpable = true) {
         std::string link = workdir + "/" + name;
         unlink(link.c_str());
-        if (symlink(program.c_str(), link.c_str()) != 0) {
-            error = "symlink: " + std::string(std::strerror(errno));
-            return;
-        }
         int ready[2], release[2];
-        if (pipe(ready) != 0 || pipe(release) != 0) {
-            error = "pipe failed";
+        if (symlink(program.c_str(), link.c_str()) != 0 || pipe(ready) != 0 ||
+            pipe(release) != 0) {
+            error = "cannot prepare the idle process: " + std::string(std::strerror(errno));
             return;
         }
         pid = fork();
@@ -58,7 +63,8 @@ struct idle_process {
             if (setgid(uid) != 0 || setuid(uid) != 0)
                 _exit(250);
             std::string r = std::to_string(ready[1]), g = std::to_string(release[0]);
-            execl(link.c_str(), link.c_str(), "--idle", r.c_str(), g.c_str(), nullptr);
+            execl(link.c_str(), link.c_str(), "--idle", r.c_str(), g.c_str(),
+                  dumpable ? "dumpable" : "nodump", nullptr);
             _exit(127);
         }
         close(ready[1]);
@@ -81,21 +87,302 @@ struct idle_process {
     ~idle_process() { finish(); }
 };
 
+// The start of the [stack] VMA of a process, from /proc/PID/maps.
+unsigned long stack_start(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+    for (std::string line; std::getline(in, line);)
+        if (line.find("[stack]") != std::string::npos)
+            return std::stoul(line.substr(0, line.find('-')), nullptr, 16);
+    return 0;
+}
+
+bool reports_range_starting(const pf_stat& st, unsigned long start) {
+    for (int i = 0; i < st.nb_vma && i < max_size; ++i)
+        if (st.vma_list_start[i] == start)
+            return true;
+    return false;
+}
+
+// The table, built row by row against the live kernel.
+class table {
+  public:
+    table(const pf_syscalls& sys, const std::string& program, const std::string& workdir)
+        : sys_(sys), program_(program), workdir_(workdir) {}
+
+    std::vector<abi_row> run();
+
+  private:
+    const pf_syscalls& sys_;
+    std::string program_, workdir_;
+    std::vector<abi_row> rows_;
+    arena mem_;
+    int tracked_ = 0; // names tracked since the last cleanup, by root
+
+    void row(rule_source src, const char* proves, int expected, int got, std::string note = {}) {
+        rows_.push_back(
+            {.proves = proves, .expected = expected, .got = got, .pass = got == expected,
+             .note = std::move(note), .source = src});
+    }
+    // A row whose result is a fact, not an errno.
+    void fact(rule_source src, const char* proves, bool holds, const char* expected,
+              const std::string& got) {
+        rows_.push_back({.proves = proves, .pass = holds, .source = src, .got_text = got,
+                         .expected_text = expected});
+    }
+    void skip(const char* proves, const std::string& why) {
+        rows_.push_back({.proves = proves, .note = why, .skipped = true});
+    }
+    int get_as(uid_t uid, const std::string& name, pf_stat* out = nullptr) {
+        return as_user(uid, [&] {
+            pf_stat s{};
+            int e = sys_.get_info(name, &s);
+            if (out)
+                *out = s;
+            return e;
+        });
+    }
+
+    void environment();
+    void nothing_initialised();
+    void bad_names();
+    void tracked_names();
+    void root_record();
+    void user_record();
+    void non_dumpable();
+    void limits();
+    void cleanup();
+};
+
+using rs = rule_source;
+
+void table::environment() {
+    // On 4.x with the course's numbers, glibc's rseq registration is a call to
+    // syscall 386 (pf_get_info) from every process pfcheck starts: it must be
+    // off (GLIBC_TUNABLES=glibc.pthread.rseq=0) so that the kernel sees only
+    // pfcheck's own calls. A registered area has a non-zero size.
+    fact(rs::pfcheck, "glibc's rseq registration is off (no stray syscall 386)", __rseq_size == 0,
+         "off", __rseq_size ? "on: GLIBC_TUNABLES lacks glibc.pthread.rseq=0" : "off");
+}
+
+void table::nothing_initialised() {
+    int got = sys_.cleanup();
+    rows_.push_back({.proves = "pf_cleanup clears any earlier state (0, or EACCES if there was none)",
+                     .expected = 0, .got = got, .pass = got == 0 || got == EACCES, .note = "setup"});
+    pf_stat st{};
+    row(rs::course, "pf_get_info before any pf_set_param is EACCES", EACCES,
+        sys_.get_info("abi_a", &st));
+    row(rs::course, "pf_cleanup before any pf_set_param is EACCES", EACCES, sys_.cleanup());
+}
+
+void table::bad_names() {
+    const std::string long_name(16, 'x');
+    row(rs::course, "pf_set_param(NULL) is EINVAL", EINVAL, sys_.set_param(nullptr, 4));
+    row(rs::course, "a name of length 0 is EINVAL", EINVAL, sys_.set_param("abc", 0));
+    row(rs::pfcheck, "a name of 16 bytes (longer than a comm) is EINVAL", EINVAL,
+        sys_.set_param(long_name.c_str(), long_name.size()));
+    row(rs::course, "a huge length is EINVAL", EINVAL,
+        sys_.set_param("abc", static_cast<std::size_t>(-1)));
+    row(rs::pfcheck, "a NUL inside the given length is EINVAL", EINVAL,
+        sys_.set_param("ab\0c", 4));
+    row(rs::pfcheck, "an unmapped name is EFAULT", EFAULT, sys_.set_param(mem_.unmapped(), 4));
+    row(rs::pfcheck, "a name ending at the end of a mapped page, unterminated, is fine", 0,
+        sys_.set_param(mem_.at_page_end("tail", 4), 4));
+    tracked_ = 1;
+}
+
+void table::tracked_names() {
+    const std::string long_name(16, 'x');
+    pf_stat st{};
+    row(rs::course, "pf_get_info on a name never tracked is EINVAL", EINVAL,
+        sys_.get_info("abi_nosuch", &st));
+    row(rs::course, "pf_set_param on a new name succeeds", 0, sys_.set_param("abi_a"));
+    ++tracked_;
+    row(rs::course, "pf_set_param on a tracked name succeeds and changes nothing", 0,
+        sys_.set_param("abi_a"));
+    std::memset(&st, 0x5a, sizeof st);
+    int err = sys_.get_info("abi_a", &st);
+    bool zeros = err == 0 && st.nb_vma == 0 && st.cow_page_faults == 0;
+    row(rs::pfcheck, "a tracked name with no process yet reports zeros", 0,
+        zeros ? 0 : (err ? err : -1), zeros ? "" : "nb_vma or cow_page_faults is not 0");
+    row(rs::pfcheck, "pf_get_info into NULL is EFAULT", EFAULT, sys_.get_info("abi_a", nullptr));
+    row(rs::pfcheck, "pf_get_info into a read-only page is EFAULT", EFAULT,
+        sys_.get_info("abi_a", reinterpret_cast<pf_stat*>(mem_.readonly())));
+    row(rs::pfcheck, "pf_get_info into a struct straddling an unmapped page is EFAULT", EFAULT,
+        sys_.get_info("abi_a", mem_.straddling()));
+    row(rs::pfcheck, "pf_get_info with a 16-byte name is EINVAL", EINVAL,
+        sys_.get_info(long_name.c_str(), long_name.size(), &st));
+    row(rs::pfcheck, "pf_get_info with an unmapped name is EFAULT", EFAULT,
+        sys_.get_info(mem_.unmapped(), 4, &st));
+}
+
+// Root tracks a name: its record counts every user's processes, and only
+// root (or another privileged caller) may read it.
+void table::root_record() {
+    row(rs::course, "pf_set_param on the permission test's name succeeds", 0,
+        sys_.set_param("abi_perm"));
+    ++tracked_;
+    idle_process owner(program_, workdir_, "abi_perm", user_a);
+    if (!owner.error.empty())
+        return skip("permission rows of a root record", owner.error);
+    pf_stat mine{};
+    int e = sys_.get_info("abi_perm", &mine);
+    row(rs::pfcheck, "root may read the layout of another user's process", 0, e);
+    fact(rs::course, "the layout of a live process is reported", e == 0 && mine.nb_vma > 0,
+         "reported", e ? errno_name(e) : std::to_string(mine.nb_vma) + " VMAs");
+    row(rs::pfcheck, "a user may not read a record root tracks, even of their own process: EPERM",
+        EPERM, get_as(user_a, "abi_perm"));
+    row(rs::pfcheck, "another user may not read it: EPERM", EPERM, get_as(user_b, "abi_perm"));
+    owner.finish();
+    row(rs::course, "after the process exited, root still may (the layout was kept)", 0,
+        sys_.get_info("abi_perm", &mine));
+    row(rs::pfcheck, "after it exited, another user still may not: EPERM", EPERM,
+        get_as(user_b, "abi_perm"));
+}
+
+// A user tracks a name: the record counts and follows only that user's
+// processes, and only that user (or root) may read it.
+void table::user_record() {
+    row(rs::pfcheck, "an unprivileged user may track a name", 0,
+        as_user(user_a, [&] { return sys_.set_param("abi_user"); }));
+    idle_process own(program_, workdir_, "abi_user", user_a);
+    if (!own.error.empty())
+        return skip("permission rows of a user's record", own.error);
+    pf_stat st{};
+    int e = get_as(user_a, "abi_user", &st);
+    row(rs::course, "its owner may read the layout of their own process", 0, e);
+    row(rs::pfcheck, "another user may not read it: EPERM", EPERM, get_as(user_b, "abi_user"));
+    row(rs::pfcheck, "root may read it", 0, sys_.get_info("abi_user", &st));
+    unsigned long own_stack = stack_start(own.pid);
+    {
+        const char* proves = "another user's process executed under the name is not followed: "
+                             "the layout is still the owner's process's";
+        idle_process other(program_, workdir_, "abi_user", user_b);
+        unsigned long other_stack = other.error.empty() ? stack_start(other.pid) : 0;
+        get_as(user_a, "abi_user", &st);
+        if (!other.error.empty() || !own_stack || own_stack == other_stack)
+            skip(proves, other.error.empty() ? "the two processes' stacks are at the same "
+                                               "address (no ASLR): their layouts look alike"
+                                             : other.error);
+        else
+            fact(rs::pfcheck, proves, reports_range_starting(st, own_stack), "the owner's layout",
+                 reports_range_starting(st, other_stack) ? "the other user's process's layout"
+                                                         : "another layout");
+    }
+    own.finish();
+    row(rs::pfcheck, "after it exited, another user still may not: EPERM", EPERM,
+        get_as(user_b, "abi_user"));
+    row(rs::pfcheck, "a user with no name of their own may not clean up others': EPERM", EPERM,
+        as_user(user_b, [&] { return sys_.cleanup(); }));
+    row(rs::pfcheck, "a user's pf_cleanup drops only their own names", 0,
+        as_user(user_a, [&] { return sys_.cleanup(); }));
+    row(rs::pfcheck, "... which are no longer tracked: EINVAL", EINVAL,
+        get_as(user_a, "abi_user"));
+    row(rs::pfcheck, "... while root's are: still readable", 0, sys_.get_info("abi_perm", &st));
+}
+
+// The rule of /proc/PID/maps holds after the process is gone: a layout kept
+// from a non-dumpable process stays unreadable to its own user.
+void table::non_dumpable() {
+    row(rs::pfcheck, "a user tracks the non-dumpable test's name", 0,
+        as_user(user_a, [&] { return sys_.set_param("abi_nodump"); }));
+    idle_process p(program_, workdir_, "abi_nodump", user_a, false);
+    if (!p.error.empty())
+        return skip("non-dumpable rows", p.error);
+    row(rs::pfcheck, "the layout of a non-dumpable process is not readable, even by its user: EPERM",
+        EPERM, get_as(user_a, "abi_nodump"));
+    p.finish();
+    row(rs::pfcheck, "... nor after it exited (its dumpability was kept): EPERM", EPERM,
+        get_as(user_a, "abi_nodump"));
+    row(rs::pfcheck, "root may read it", 0, [&] {
+        pf_stat st{};
+        return sys_.get_info("abi_nodump", &st);
+    }());
+    as_user(user_a, [&] { return sys_.cleanup(); });
+}
+
+void table::limits() {
+    int first_failure = 0;
+    for (int i = 0; i < unprivileged_names; ++i)
+        if (int e = as_user(user_a, [&] { return sys_.set_param("abi_u" + std::to_string(i)); });
+            e && !first_failure)
+            first_failure = e;
+    row(rs::pfcheck, "an unprivileged user may track 16 names", 0, first_failure);
+    row(rs::pfcheck, "... and a 17th is ENOSPC", ENOSPC,
+        as_user(user_a, [&] { return sys_.set_param("abi_u_over"); }));
+    as_user(user_a, [&] { return sys_.cleanup(); });
+    first_failure = 0;
+    for (int i = 0; tracked_ < all_names; ++i, ++tracked_)
+        if (int e = sys_.set_param("abi_n" + std::to_string(i)); e && !first_failure)
+            first_failure = e;
+    row(rs::pfcheck, "64 names can be tracked at once", 0, first_failure);
+    row(rs::pfcheck, "a 65th name is ENOSPC", ENOSPC, sys_.set_param("abi_over"));
+}
+
+void table::cleanup() {
+    pf_stat st{};
+    row(rs::course, "pf_cleanup succeeds", 0, sys_.cleanup());
+    row(rs::course, "pf_cleanup twice is EACCES", EACCES, sys_.cleanup());
+    row(rs::course, "pf_get_info after pf_cleanup is EACCES", EACCES,
+        sys_.get_info("abi_a", &st));
+    row(rs::course, "pf_set_param after pf_cleanup starts again", 0, sys_.set_param("abi_a"));
+    row(rs::course, "pf_get_info on a name tracked before the cleanup is EINVAL", EINVAL,
+        sys_.get_info("abi_perm", &st));
+    row(rs::course, "a final pf_cleanup succeeds", 0, sys_.cleanup());
+}
+
+std::vector<abi_row> table::run() {
+    if (!mem_.ok) {
+        rows_.push_back({.proves = "the test arena can be mapped", .got = errno,
+                         .note = "mmap failed"});
+        return rows_;
+    }
+    environment();
+    nothing_initialised();
+    bad_names();
+    tracked_names();
+    if (getuid() == 0) {
+        root_record();
+        user_record();
+        non_dumpable();
+        limits();
+    } else {
+        skip("permission and limit rows (they start processes as other users)",
+             "skipped: pfcheck is not running as root");
+    }
+    cleanup();
+    return rows_;
+}
+
 } // namespace
+
+const char* to_string(rule_source r) {
+    return r == rule_source::course ? "course" : "pfcheck";
+}
+
+std::string abi_row::got_string() const {
+    return got_text.empty() ? errno_name(got) : got_text;
+}
+
+std::string abi_row::expected_string() const {
+    return expected_text.empty() ? errno_name(expected) : expected_text;
+}
 
 nlohmann::json to_json(const std::vector<abi_row>& rows) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows)
         out.push_back({{"proves", r.proves},
-                       {"expected", errno_name(r.expected)},
-                       {"got", errno_name(r.got)},
+                       {"expected", r.expected_string()},
+                       {"got", r.got_string()},
                        {"pass", r.pass},
                        {"skipped", r.skipped},
+                       {"rule", to_string(r.source)},
                        {"note", r.note}});
     return out;
 }
 
-int idle_main(int ready_fd, int release_fd) {
+int idle_main(int ready_fd, int release_fd, bool dumpable) {
+    if (!dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return 1;
     char c = 'r';
     if (write(ready_fd, &c, 1) != 1)
         return 1;
@@ -107,128 +394,7 @@ int idle_main(int ready_fd, int release_fd) {
 
 std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program,
                               const std::string& workdir) {
-    std::vector<abi_row> rows;
-    arena mem;
-    pf_stat st{};
-    const std::string long_name(16, 'x');
-    auto row = [&](const char* proves, int expected, int got, std::string note = {}) {
-        rows.push_back({proves, expected, got, got == expected, std::move(note)});
-    };
-    auto row_any = [&](const char* proves, std::initializer_list<int> allowed, int got) {
-        bool ok = false;
-        for (int a : allowed)
-            ok = ok || a == got;
-        rows.push_back({proves, *allowed.begin(), got, ok, "setup"});
-    };
-
-    if (!mem.ok) {
-        rows.push_back({"the test arena can be mapped", 0, errno, false, "mmap failed"});
-        return rows;
-    }
-    // On 4.x with the course's numbers, glibc's rseq registration is a call to
-    // syscall 386 (pf_get_info) from every process pfcheck starts: it must be
-    // off (GLIBC_TUNABLES=glibc.pthread.rseq=0) so that the kernel sees only
-    // pfcheck's own calls. A registered area has a non-zero size.
-    rows.push_back({"glibc's rseq registration is off (no stray syscall 386)", 0,
-                    static_cast<int>(__rseq_size), __rseq_size == 0,
-                    __rseq_size ? "GLIBC_TUNABLES lacks glibc.pthread.rseq=0" : ""});
-
-    // Nothing initialised.
-    row_any("pf_cleanup clears any earlier state (0, or EACCES if there was none)", {0, EACCES},
-            sys.cleanup());
-    row("pf_get_info before any pf_set_param is EACCES", EACCES, sys.get_info("abi_a", &st));
-    row("pf_cleanup before any pf_set_param is EACCES", EACCES, sys.cleanup());
-
-    // Bad names.
-    row("pf_set_param(NULL) is EINVAL", EINVAL, sys.set_param(nullptr, 4));
-    row("a name of length 0 is EINVAL", EINVAL, sys.set_param("abc", 0));
-    row("a name of 16 bytes (longer than a comm) is EINVAL", EINVAL,
-        sys.set_param(long_name.c_str(), long_name.size()));
-    row("a huge length is EINVAL", EINVAL, sys.set_param("abc", static_cast<std::size_t>(-1)));
-    row("a NUL inside the given length is EINVAL", EINVAL, sys.set_param("ab\0c", 4));
-    row("an unmapped name is EFAULT", EFAULT, sys.set_param(mem.unmapped(), 4));
-    row("a name ending at the end of a mapped page, unterminated, is fine", 0,
-        sys.set_param(mem.at_page_end("tail", 4), 4));
-
-    // Tracked names.
-    row("pf_get_info on a name never tracked is EINVAL", EINVAL, sys.get_info("abi_nosuch", &st));
-    row("pf_set_param on a new name succeeds", 0, sys.set_param("abi_a"));
-    int tracked = 2; // "tail" and "abi_a"
-    row("pf_set_param on a tracked name succeeds and changes nothing", 0, sys.set_param("abi_a"));
-    std::memset(&st, 0x5a, sizeof st);
-    int err = sys.get_info("abi_a", &st);
-    bool zeros = err == 0 && st.nb_vma == 0 && st.cow_page_faults == 0;
-    row("a tracked name with no process yet reports zeros", 0, zeros ? 0 : (err ? err : -1),
-        zeros ? "" : "nb_vma or cow_page_faults is not 0");
-    row("pf_get_info into NULL is EFAULT", EFAULT, sys.get_info("abi_a", nullptr));
-    row("pf_get_info into a read-only page is EFAULT", EFAULT,
-        sys.get_info("abi_a", reinterpret_cast<pf_stat*>(mem.readonly())));
-    row("pf_get_info into a struct straddling an unmapped page is EFAULT", EFAULT,
-        sys.get_info("abi_a", mem.straddling()));
-    row("pf_get_info with a 16-byte name is EINVAL", EINVAL,
-        sys.get_info(long_name.c_str(), long_name.size(), &st));
-    row("pf_get_info with an unmapped name is EFAULT", EFAULT,
-        sys.get_info(mem.unmapped(), 4, &st));
-
-    // Permission: the rule that guards /proc/PID/maps.
-    if (getuid() == 0) {
-        row("pf_set_param on the permission test's name succeeds", 0, sys.set_param("abi_perm"));
-        ++tracked;
-        {
-            idle_process owner(program, workdir, "abi_perm", 65534);
-            if (!owner.error.empty()) {
-                rows.push_back(
-                    {"a process of another user can be started", 0, -1, false, owner.error});
-            } else {
-                pf_stat mine{};
-                int e = sys.get_info("abi_perm", &mine);
-                row("root may read any process's layout", 0, e);
-                row("the layout of a live process is reported", 1,
-                    e == 0 && mine.nb_vma > 0 ? 1 : 0);
-                row("another user may not read it: EPERM", EPERM, as_user(65533, [&] {
-                        pf_stat s{};
-                        return sys.get_info("abi_perm", &s);
-                    }));
-                row("the owner may read it", 0, as_user(65534, [&] {
-                        pf_stat s{};
-                        return sys.get_info("abi_perm", &s);
-                    }));
-                owner.finish();
-                row("after it exited, another user still may not: EPERM", EPERM,
-                    as_user(65533, [&] {
-                        pf_stat s{};
-                        return sys.get_info("abi_perm", &s);
-                    }));
-                row("after it exited, its owner still may", 0, as_user(65534, [&] {
-                        pf_stat s{};
-                        return sys.get_info("abi_perm", &s);
-                    }));
-            }
-        }
-    } else {
-        rows.push_back({"permission rows (they start processes as other users)", 0, 0, false,
-                        "skipped: pfcheck is not running as root", true});
-    }
-
-    // The limit on names: 64 in all, counting those tracked above.
-    int first_failure = 0;
-    for (int i = 0; tracked < 64; ++i, ++tracked) {
-        int e = sys.set_param("abi_n" + std::to_string(i));
-        if (e && !first_failure)
-            first_failure = e;
-    }
-    row("64 names can be tracked at once", 0, first_failure);
-    row("a 65th name is ENOSPC", ENOSPC, sys.set_param("abi_over"));
-
-    // Cleanup ends tracking.
-    row("pf_cleanup succeeds", 0, sys.cleanup());
-    row("pf_cleanup twice is EACCES", EACCES, sys.cleanup());
-    row("pf_get_info after pf_cleanup is EACCES", EACCES, sys.get_info("abi_a", &st));
-    row("pf_set_param after pf_cleanup starts again", 0, sys.set_param("abi_a"));
-    row("pf_get_info on a name tracked before the cleanup is EINVAL", EINVAL,
-        sys.get_info("abi_perm", &st));
-    row("a final pf_cleanup succeeds", 0, sys.cleanup());
-    return rows;
+    return table(sys, program, workdir).run();
 }
 
 } // namespace pfcheck

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 #include "abi.hpp"
@@ -8,6 +9,11 @@
 
 namespace pfcheck {
 
+// Where a rule comes from: the course's statement and slides, or a choice
+// pfcheck makes where they are silent (docs/semantics.md tags each rule).
+enum class rule_source { course, pfcheck };
+const char* to_string(rule_source r);
+
 struct abi_row {
     std::string proves;
     int expected = 0; // errno, 0 for success
@@ -15,6 +21,13 @@ struct abi_row {
     bool pass = false;
     std::string note;
     bool skipped = false; // did not run: never counted as a pass
+    rule_source source = rule_source::course;
+    // What was got, when it is not an errno ("reported", "12 VMAs"); else empty.
+    std::string got_text;
+    std::string expected_text;
+
+    std::string got_string() const;
+    std::string expected_string() const;
 };
 
 std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program,
@@ -23,7 +36,8 @@ std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program
 // The rows as JSON, for pfcheck abi-test --json and the guest's report.
 nlohmann::json to_json(const std::vector<abi_row>& rows);
 
-// The idle process of the permission rows: says it is ready, waits for release.
-int idle_main(int ready_fd, int release_fd);
+// The idle process of the permission rows: says it is ready, waits for
+// release; with `dumpable` false, it first makes itself non-dumpable.
+int idle_main(int ready_fd, int release_fd, bool dumpable);
 
 } // namespace pfcheck

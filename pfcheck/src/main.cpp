@@ -13,6 +13,7 @@
 #include "workloads/executor.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -126,14 +127,16 @@ int cmd_abi(const pf_syscalls& sys, const std::string& json_path) {
         skipped += r.skipped;
         std::printf("%s %-70s expected %-6s got %s%s%s\n",
                     r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str(),
-                    errno_name(r.expected).c_str(), errno_name(r.got).c_str(),
+                    r.expected_string().c_str(), r.got_string().c_str(),
                     r.note.empty() ? "" : "  ", r.note.c_str());
     }
     std::printf("%zu passed, %d failed, %d skipped\n", rows.size() - failed - skipped, failed,
                 skipped);
     if (int e = write_json(json_path, to_json(rows)))
         return e;
-    bool enosys = !rows.empty() && rows[1].got == ENOSYS;
+    bool enosys = std::any_of(rows.begin(), rows.end(), [](const abi_row& r) {
+        return r.got_text.empty() && r.got == ENOSYS;
+    });
     return enosys ? exit_cannot_judge : (failed ? exit_failed : 0);
 }
 
@@ -204,8 +207,9 @@ int cmd_run(const pf_syscalls& sys, run_options ro, const std::string& model,
 int internal_entry(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--scenario-process") == 0)
         return workloads::scenario_process_main(argc, argv);
-    if (argc == 4 && std::strcmp(argv[1], "--idle") == 0)
-        return idle_main(std::atoi(argv[2]), std::atoi(argv[3]));
+    if (argc == 5 && std::strcmp(argv[1], "--idle") == 0)
+        return idle_main(std::atoi(argv[2]), std::atoi(argv[3]),
+                         std::strcmp(argv[4], "nodump") != 0);
     if (argc > 1 && std::strcmp(argv[1], "--stress-worker") == 0)
         return stress_worker_main(argc, argv);
     if (getpid() != 1)
