@@ -1,6 +1,6 @@
 #include "results.hpp"
 
-#include "channel.hpp"
+#include "channel/channel.hpp"
 #include "files.hpp"
 
 #include <chrono>
@@ -72,7 +72,7 @@ std::string summary(const run_context& ctx, const json& report, const collected&
 collected collect(const run_context& ctx, const boot_outcome& b, const fs::path& results_file) {
     collected c;
     json report;
-    auto framed = pfcheck::channel::unframe(read_text(results_file));
+    auto framed = channel::unframe(read_text(results_file));
     if (!b.started) {
         c.reason = "QEMU did not start: " + b.error;
     } else if (b.timed_out) {

@@ -4,7 +4,7 @@
 #include "guest.hpp"
 
 #include "abi_test.hpp"
-#include "channel.hpp"
+#include "channel/channel.hpp"
 #include "fuzz.hpp"
 #include "run.hpp"
 #include "stress.hpp"

@@ -1,8 +1,8 @@
-#include "channel.hpp"
+#include "channel/channel.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-using namespace pfcheck::channel;
+using namespace channel;
 
 BOOST_AUTO_TEST_SUITE(results_channel)
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace pfcheck::channel {
+namespace channel {
 
 // BEGIN line, payload, END line with the payload's length and CRC-32.
 std::string frame(const std::string& payload);
@@ -18,4 +18,4 @@ struct unframed {
 // Finds the last complete frame in `stream` (console noise around it is fine).
 unframed unframe(const std::string& stream);
 
-} // namespace pfcheck::channel
+} // namespace channel
