@@ -4,6 +4,7 @@
 #include "abi_test.hpp"
 
 #include "hostile_memory.hpp"
+#include "schema/results.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -83,14 +84,14 @@ struct idle_process {
 } // namespace
 
 nlohmann::json to_json(const std::vector<abi_row>& rows) {
-    nlohmann::json out = nlohmann::json::array();
+    std::vector<schema::abi_row> out;
     for (const auto& r : rows)
-        out.push_back({{"proves", r.proves},
-                       {"expected", errno_name(r.expected)},
-                       {"got", errno_name(r.got)},
-                       {"pass", r.pass},
-                       {"skipped", r.skipped},
-                       {"note", r.note}});
+        out.push_back({.proves = r.proves,
+                       .expected = errno_name(r.expected),
+                       .got = errno_name(r.got),
+                       .pass = r.pass,
+                       .skipped = r.skipped,
+                       .note = r.note});
     return out;
 }
 

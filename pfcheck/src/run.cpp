@@ -2,6 +2,7 @@
 
 #include "observer/observer.hpp"
 #include "oracle/oracle.hpp"
+#include "schema/results.hpp"
 #include "workloads/catalogue.hpp"
 #include "workloads/executor.hpp"
 #include "workloads/uffd.hpp"
@@ -180,49 +181,51 @@ run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
     return r;
 }
 
-static nlohmann::json optional_json(const std::optional<long>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+namespace {
+
+// The verdict as the results schema has it: what the host reads.
+schema::scenario_result result_of(const verdict& v) {
+    const auto* s = workloads::find(v.scenario);
+    schema::scenario_result out{.scenario = v.scenario,
+                                .proves = s ? s->proves : "",
+                                .pass = v.pass,
+                                .skipped = v.skipped,
+                                .oracle_total = v.oracle_total,
+                                .perf_total = v.perf_total,
+                                .kernel_total = v.kernel_total,
+                                .perf = v.perf_status,
+                                .slots = {.base = v.slots.base, .slot_bytes = v.slots.slot_bytes},
+                                .problems = v.problems,
+                                .diagnoses = v.diagnoses};
+    for (const auto& r : v.rows)
+        out.vmas.push_back({.start = r.area.start,
+                            .end = r.area.end,
+                            .perms = r.area.perms,
+                            .name = r.area.name,
+                            .controlled = r.controlled,
+                            .oracle = r.oracle_count,
+                            .perf = r.perf_count,
+                            .kernel = r.kernel_count,
+                            .agree = r.agree});
+    return out;
 }
 
+} // namespace
+
 nlohmann::json to_json(const verdict& v) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& r : v.rows) {
-        rows.push_back({{"start", r.area.start},
-                        {"end", r.area.end},
-                        {"perms", r.area.perms},
-                        {"name", r.area.name},
-                        {"controlled", r.controlled},
-                        {"oracle", optional_json(r.oracle_count)},
-                        {"perf", optional_json(r.perf_count)},
-                        {"kernel", optional_json(r.kernel_count)},
-                        {"agree", r.agree}});
-    }
-    const auto* s = workloads::find(v.scenario);
-    return {{"scenario", v.scenario},
-            {"proves", s ? s->proves : ""},
-            {"pass", v.pass},
-            {"skipped", v.skipped},
-            {"oracle_total", v.oracle_total},
-            {"perf_total", optional_json(v.perf_total)},
-            {"kernel_total", optional_json(v.kernel_total)},
-            {"perf", v.perf_status},
-            {"slots", {{"base", v.slots.base}, {"slot_bytes", v.slots.slot_bytes}}},
-            {"problems", v.problems},
-            {"diagnoses", v.diagnoses},
-            {"vmas", rows}};
+    return result_of(v);
 }
 
 nlohmann::json to_json(const run_report& r) {
-    nlohmann::json all = nlohmann::json::array();
+    schema::run_report out{.kernel_release = kernel_release(),
+                           .kernel_model = r.kernel_model,
+                           .fatal = r.fatal,
+                           .passed = r.passed(),
+                           .failed = r.failed(),
+                           .skipped = r.skipped()};
     for (const auto& v : r.verdicts)
-        all.push_back(to_json(v));
-    return {{"kernel_release", kernel_release()},
-            {"kernel_model", r.kernel_model},
-            {"fatal", r.fatal},
-            {"passed", r.passed()},
-            {"failed", r.failed()},
-            {"skipped", r.skipped()},
-            {"scenarios", all}};
+        out.scenarios.push_back(result_of(v));
+    return out;
 }
 
 std::string to_text(const verdict& v) {
