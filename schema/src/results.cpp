@@ -7,25 +7,24 @@ namespace schema {
 
 namespace {
 
-// T from JSON text; nullopt and why when it is not JSON or not a T.
-template <typename T> std::optional<T> parse(const std::string& text, std::string& why) {
+template <typename T>
+std::optional<T> parse_text(const std::string& text, std::string& why,
+                            nlohmann::json* raw = nullptr) {
     auto j = nlohmann::json::parse(text, nullptr, false);
+    if (raw)
+        *raw = j;
     if (j.is_discarded()) {
-        why = "not valid JSON";
+        why = "is not valid JSON";
         return std::nullopt;
     }
-    try {
-        return j.get<T>();
-    } catch (const nlohmann::json::exception& e) {
-        why = std::string("valid JSON that does not fit the results schema: ") + e.what();
-        return std::nullopt;
-    }
+    return parse_as<T>(j, why);
 }
 
 } // namespace
 
-std::optional<guest_report> parse_guest_report(const std::string& text, std::string& why) {
-    return parse<guest_report>(text, why);
+std::optional<guest_report> parse_guest_report(const std::string& text, std::string& why,
+                                               nlohmann::json* raw) {
+    return parse_text<guest_report>(text, why, raw);
 }
 
 std::optional<report_file> read_report_file(const std::filesystem::path& p, std::string& why) {
@@ -36,7 +35,7 @@ std::optional<report_file> read_report_file(const std::filesystem::path& p, std:
     }
     std::ostringstream text;
     text << in.rdbuf();
-    return parse<report_file>(text.str(), why);
+    return parse_text<report_file>(text.str(), why);
 }
 
 } // namespace schema

@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(a_report_that_does_not_fit_says_why) {
     BOOST_TEST(!schema::parse_guest_report("{\"run\": 3}", why).has_value());
     BOOST_TEST(why.find("does not fit") != std::string::npos);
     BOOST_TEST(!schema::parse_guest_report("{\"run\": ", why).has_value());
-    BOOST_TEST(why == "not valid JSON");
+    BOOST_TEST(why == "is not valid JSON");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -167,9 +167,20 @@ struct report_file {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(report_file, run, guest)
 
-// Parsing that says why it failed instead of throwing: `why` is set and
-// nullopt returned when the text is not JSON or does not fit the schema.
-std::optional<guest_report> parse_guest_report(const std::string& text, std::string& why);
+// Parsing that says why instead of throwing: nullopt, and `why` completes
+// "the report ..." ("is not valid JSON", "does not fit the results schema: ...").
+template <typename T> std::optional<T> parse_as(const nlohmann::json& j, std::string& why) {
+    try {
+        return j.get<T>();
+    } catch (const nlohmann::json::exception& e) {
+        why = std::string("does not fit the results schema: ") + e.what();
+        return std::nullopt;
+    }
+}
+// The guest's report from its text; `raw`, when given, receives the JSON as
+// sent (report.json keeps all of it, beyond what the schema reads).
+std::optional<guest_report> parse_guest_report(const std::string& text, std::string& why,
+                                               nlohmann::json* raw = nullptr);
 std::optional<report_file> read_report_file(const std::filesystem::path& p, std::string& why);
 
 } // namespace schema
