@@ -1,11 +1,9 @@
 #include "mutants.hpp"
 
-#include "kernel_tree.hpp"
 #include "process.hpp"
 #include "report/table.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,34 +15,6 @@ namespace harness {
 
 namespace {
 
-// A mutant, from its patch's header.
-struct mutant {
-    fs::path patch;
-    std::string name;        // the file's stem
-    std::string description; // the Subject, after "[PATCH] mutant: "
-    std::string expect;      // Expect-Diagnosis: words the diagnosis must hold
-    std::string run_arch;    // Run-Arch: where the bug shows (x86_64's uffd-wp, say); "" any
-    bool debug = false;      // Run-Mode: debug: only the debug kernel's fuzzer and stress show it
-};
-
-enum class outcome { survived, killed, wrong_diagnosis, error };
-NLOHMANN_JSON_SERIALIZE_ENUM(outcome, {{outcome::survived, "survived"},
-                                       {outcome::killed, "killed"},
-                                       {outcome::wrong_diagnosis, "wrong_diagnosis"},
-                                       {outcome::error, "error"}})
-
-// A row of the table, and of results/mutants/state.json.
-struct mutant_row {
-    std::string name, description, run_on;
-    outcome result = outcome::error;
-    std::string error;         // why nothing was judged, for outcome::error
-    std::string failed_checks; // "3: fork_chain, parent_first, abi"
-    std::string diagnosis;     // the line that names the bug, or else the first failure
-    double seconds = 0;        // build and run
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mutant_row, name, description, run_on, result,
-                                                error, failed_checks, diagnosis, seconds)
-
 constexpr std::size_t checks_listed = 6;
 
 // VALUE when `line` is the header line "KEY: VALUE".
@@ -52,6 +22,60 @@ std::optional<std::string> header_value(const std::string& line, const std::stri
     if (line.rfind(key + ": ", 0) != 0)
         return std::nullopt;
     return line.substr(key.size() + 2);
+}
+
+// What a failure counts as in the failed-checks column: the scenario, or the
+// kind of check (with the configuration, for a benchmark).
+std::string check_name(const failure& f) {
+    if (f.kind == check_kind::scenario)
+        return f.name;
+    if (f.kind == check_kind::bench)
+        return "bench " + f.name;
+    return to_string(f.kind);
+}
+
+// "3: fork_chain, parent_first, abi": how many checks failed, and which.
+std::string failed_checks(const collected& c) {
+    std::set<std::string> which;
+    for (const auto& f : c.failures)
+        which.insert(check_name(f));
+    std::string out = std::to_string(c.failed);
+    std::size_t listed = 0;
+    for (auto it = which.begin(); it != which.end() && listed < checks_listed; ++it, ++listed)
+        out += (it == which.begin() ? ": " : ", ") + *it;
+    if (which.size() > checks_listed)
+        out += " and " + std::to_string(which.size() - checks_listed) + " more";
+    return out;
+}
+
+// The line that names the injected bug: a kernel report (a KASAN
+// use-after-free, say), or a failed check's message.
+std::optional<std::string> naming_line(const mutant& m, const collected& c) {
+    if (m.expect.empty())
+        return std::nullopt;
+    for (const auto& l : c.kernel_reports)
+        if (l.find(m.expect) != std::string::npos)
+            return "the kernel reported a bug: " + l;
+    for (const auto& f : c.failures)
+        if (f.message.find(m.expect) != std::string::npos)
+            return describe(f);
+    return std::nullopt;
+}
+
+} // namespace
+
+std::string outcome_text(const mutant_row& r) {
+    switch (r.result) {
+    case mutant_outcome::survived:
+        return "SURVIVED";
+    case mutant_outcome::killed:
+        return "killed";
+    case mutant_outcome::wrong_diagnosis:
+        return "killed, wrong diagnosis";
+    case mutant_outcome::error:
+        break;
+    }
+    return "ERROR: " + r.error;
 }
 
 // Reads the commit message's header lines once. A long Subject continues on
@@ -113,89 +137,30 @@ options options_for(const options& o, const mutant& m, const std::string& base_n
     return mo;
 }
 
-// What a failure counts as in the failed-checks column: the scenario, or the
-// kind of check (with the configuration, for a benchmark).
-std::string check_name(const failure& f) {
-    if (f.kind == check_kind::scenario)
-        return f.name;
-    if (f.kind == check_kind::bench)
-        return "bench " + f.name;
-    return to_string(f.kind);
+std::string run_on(const options& mo) {
+    return mo.arch + (mo.mode == run_mode::debug ? ", debug kernel" : "");
 }
 
-// "3: fork_chain, parent_first, abi": how many checks failed, and which.
-std::string failed_checks(const collected& c) {
-    std::set<std::string> which;
-    for (const auto& f : c.failures)
-        which.insert(check_name(f));
-    std::string out = std::to_string(c.failed);
-    std::size_t listed = 0;
-    for (auto it = which.begin(); it != which.end() && listed < checks_listed; ++it, ++listed)
-        out += (it == which.begin() ? ": " : ", ") + *it;
-    if (which.size() > checks_listed)
-        out += " and " + std::to_string(which.size() - checks_listed) + " more";
-    return out;
-}
-
-// The line that names the injected bug: a kernel report (a KASAN
-// use-after-free, say), or a failed check's message.
-std::optional<std::string> naming_line(const mutant& m, const collected& c) {
-    if (m.expect.empty())
-        return std::nullopt;
-    for (const auto& l : c.kernel_reports)
-        if (l.find(m.expect) != std::string::npos)
-            return "the kernel reported a bug: " + l;
-    for (const auto& f : c.failures)
-        if (f.message.find(m.expect) != std::string::npos)
-            return describe(f);
-    return std::nullopt;
-}
-
-mutant_row judge_mutant(const mutant& m, const options& mo, const run_result& res, double seconds) {
+mutant_row judge_mutant(const mutant& m, const std::string& run_on, const run_result& res,
+                        double seconds) {
     mutant_row r{.name = m.name,
                  .description = m.description,
-                 .run_on = mo.arch + (mo.mode == run_mode::debug ? ", debug kernel" : ""),
+                 .run_on = run_on,
                  .failed_checks = failed_checks(res.c),
                  .diagnosis =
                      res.c.failures.empty() ? res.reason : describe(res.c.failures.front()),
                  .seconds = seconds};
     auto named = naming_line(m, res.c);
     if (res.code == exit_code::passed) {
-        r.result = outcome::survived;
+        r.result = mutant_outcome::survived;
     } else if (res.code == exit_code::failed) {
-        r.result = named ? outcome::killed : outcome::wrong_diagnosis;
+        r.result = named ? mutant_outcome::killed : mutant_outcome::wrong_diagnosis;
         r.diagnosis = named.value_or(r.diagnosis);
     } else {
-        r.result = outcome::error;
+        r.result = mutant_outcome::error;
         r.error = res.reason;
     }
     return r;
-}
-
-std::string outcome_text(const mutant_row& r) {
-    switch (r.result) {
-    case outcome::survived:
-        return "SURVIVED";
-    case outcome::killed:
-        return "killed";
-    case outcome::wrong_diagnosis:
-        return "killed, wrong diagnosis";
-    case outcome::error:
-        break;
-    }
-    return "ERROR: " + r.error;
-}
-
-mutant_row run_one(const options& o, const mutant& m, const std::string& base_name) {
-    say("mutant", m.name + ": " + m.description);
-    options mo = options_for(o, m, base_name);
-    auto start = std::chrono::steady_clock::now();
-    auto res = run_all(mo);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto row = judge_mutant(m, mo, res, seconds);
-    say("mutant", m.name + ": " + outcome_text(row));
-    return row;
 }
 
 // The rows of this run, and (when only some mutants ran) the others' rows
@@ -228,7 +193,7 @@ int write_summary(const fs::path& out, const std::vector<mutant_row>& rows) {
                     .latex_columns = "lp{4cm}llp{3cm}p{5cm}r"};
     int killed = 0;
     for (const auto& r : rows) {
-        killed += r.result == outcome::killed;
+        killed += r.result == mutant_outcome::killed;
         t.rows.push_back({r.name, r.description, r.run_on, outcome_text(r), r.failed_checks,
                           r.diagnosis, report::fixed(r.seconds, 0)});
     }
@@ -239,29 +204,6 @@ int write_summary(const fs::path& out, const std::vector<mutant_row>& rows) {
     say("mutants", rate + "; table: " + (out / "summary.md").string());
     std::printf("%d passed, %zu failed\n", killed, rows.size() - killed);
     return killed == static_cast<int>(rows.size()) ? exit_code::passed : exit_code::failed;
-}
-
-} // namespace
-
-int run_mutants(const options& o, const std::vector<std::string>& only) {
-    fs::path dir = fs::absolute(o.project) / "patch" / "mutants";
-    auto mutants = select_mutants(dir, only);
-    if (mutants.empty()) {
-        std::fprintf(stderr, "pfcheck-harness: no mutants selected in %s\n", dir.c_str());
-        return exit_code::usage;
-    }
-    std::string base_name = o.out_name.empty() ? "mutants" : o.out_name;
-    std::vector<mutant_row> rows;
-    for (const auto& m : mutants)
-        rows.push_back(run_one(o, m, base_name));
-    // Put the tree back to the plain series, so the next build is the real one.
-    std::string why;
-    if (auto t = debian_tree(o.cache, why))
-        apply_series(*t, fs::absolute(o.project) / "patch" / "linux-6.1", why);
-
-    fs::path out = fs::absolute(o.results) / base_name;
-    fs::create_directories(out);
-    return write_summary(out, merge_state(out / "state.json", std::move(rows), only, dir));
 }
 
 } // namespace harness
