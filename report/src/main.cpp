@@ -1,9 +1,8 @@
 // pfcheck-report: turns the latest runs under results/ into what a report
 // needs: verdict, overhead and oracle tables (Markdown, CSV, LaTeX booktabs),
-// plots (SVG and PNG, by gnuplot), and results/README.md saying what each
-// file is and which kernel, architecture, accelerator and commit made it.
-// Exit status: 0 written; 1 something asked for could not be made (no
-// gnuplot, a broken input); 2 usage; 3 there was nothing to report.
+// plots (SVG and PNG, by gnuplot), and results/report/README.md saying what
+// each file is and which kernel, architecture, accelerator and commit made it.
+// Exit status: exit_code below.
 #include "files.hpp"
 #include "process.hpp"
 #include "report/overhead.hpp"
@@ -25,6 +24,13 @@ using nlohmann::json;
 using namespace report;
 
 namespace {
+
+namespace exit_code {
+constexpr int written = 0;           // everything asked for was made
+constexpr int incomplete = 1;        // something could not be made (no gnuplot, a broken input)
+constexpr int usage = 2;             // the command line is wrong
+constexpr int nothing_to_report = 3; // no run under results/ to report on
+} // namespace exit_code
 
 struct provenance {
     std::string file, what, kernel, arch, accel, guest_time, commit, written;
@@ -214,21 +220,13 @@ void oracle_throughput(context& c, std::ostringstream& console) {
     console << to_markdown(t) << "\n";
 }
 
-void write_readme(const context& c) {
-    std::ofstream md(c.results / "README.md");
-    md << "# results/\n\nWritten by `make report` on " << harness::now_utc()
-       << ". Every figure comes from a run on this machine; nothing here is committed.\n\n"
-          "## Runs (what `make`, `make check`, `make bench`, `make mutants` wrote)\n\n"
-          "| folder | what is in it |\n|---|---|\n"
-          "| `ARCH/` (i386, x86_64) | one `make` run: `summary.md` (verdict, errno table, "
-          "scenarios), `report.json` (everything, per VMA), `console.log` (the guest's "
-          "console), `results.raw` (the framed report), `kernel-build.log`, `guest-build.log` "
-          "|\n"
-          "| `bench/ARCH/{icount,wall}-{vanilla,patched}/` | `make bench`: the same files, "
-          "with Google Benchmark figures in `report.json` |\n"
-          "| `bench/oracle.json` | `make bench`: the oracle's throughput on the host |\n"
-          "| `mutants/` | `make mutants`: `summary.md`, `summary.csv` (kill table), one "
-          "folder per mutant |\n\n## Inputs of this report\n\n"
+// report/README.md: what each file of the report is, and which runs it
+// comes from. (results/README.md says what the runs write.)
+void write_index(const context& c) {
+    std::ofstream md(c.out / "README.md");
+    md << "# results/report/\n\nWritten by `make report` on " << harness::now_utc()
+       << ". Every figure comes from a run on this machine; nothing here is committed. "
+          "Paths are relative to `results/`.\n\n## Inputs of this report\n\n"
           "| file | what | kernel (series) | arch | accelerator | guest time | commit | written "
           "|\n|---|---|---|---|---|---|---|---|\n";
     for (const auto& i : c.inputs)
@@ -261,7 +259,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--run", runs, "results/NAME folders whose verdicts are tabulated")
         ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? exit_code::written : exit_code::usage;
+    }
 
     c.results = fs::absolute(c.results);
     c.out = c.results / "report";
@@ -282,7 +284,7 @@ int main(int argc, char** argv) {
                 for (const char* timing : {"icount", "wall"})
                     overheads += overhead(c, e.path().filename().string(), timing, console);
     oracle_throughput(c, console);
-    write_readme(c);
+    write_index(c);
 
     std::cout << console.str();
     for (const auto& p : c.problems)
@@ -292,10 +294,10 @@ int main(int argc, char** argv) {
                      "pfcheck-report: nothing to report under %s: run `make` (and `make "
                      "bench`) first\n",
                      c.results.c_str());
-        return 3;
+        return exit_code::nothing_to_report;
     }
     std::printf("pfcheck-report: %zu inputs, %zu outputs in %s (%d overhead sets); index: %s\n",
                 c.inputs.size(), c.outputs.size(), c.out.c_str(), overheads,
-                (c.results / "README.md").c_str());
-    return c.problems.empty() ? 0 : 1;
+                (c.out / "README.md").c_str());
+    return c.problems.empty() ? exit_code::written : exit_code::incomplete;
 }
