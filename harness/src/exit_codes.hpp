@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The harness's exit status, one meaning each (README.md, "Exit status").
 #pragma once
 

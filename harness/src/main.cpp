@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfcheck-harness: from kernel source to a verdict. Prepares the tree, applies
 // the patch series, builds a minimal kernel and the static guest program, boots
 // it under QEMU, and writes what came back under results/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The mutants: one-bug variants of the 6.1 series in patch/mutants/, each of
 // which must be caught with the diagnosis its patch announces. What a mutant
 // is, how its run is judged, and the table and state the runs leave in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One run of the harness, from kernel source to a verdict: prepare the tree,
 // apply the patch series, build a minimal kernel and the static guest
 // program, boot it under QEMU, and write what came back under results/.

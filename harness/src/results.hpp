@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Turning what came back from the guest into results/: the report as JSON,
 // a Markdown summary, and the verdict of the whole run.
 #pragma once

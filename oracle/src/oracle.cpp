@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The oracle's model: for each process, the state of each page table entry of
 // the scenario's slots, and how each step changes it. A CoW fault is counted
 // when a tracked process writes a present, write-protected page of a private

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `pfcheck abi-test`: the errno table and the permission rule of
 // docs/semantics.md, one row per case, run in order against the live kernel.
 // It begins with pf_cleanup: it resets whatever the kernel was tracking.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfcheck: judges whether a kernel's copy-on-write fault counters are right.
 // Exit status: 0 every check passed, 1 some check failed, 2 usage error,
 // 3 nothing could be judged (the syscalls are missing, say).

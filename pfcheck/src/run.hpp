@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `pfcheck run`: every scenario, three answers each, one verdict each.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The three-way diff: oracle, perf and kernel, per VMA, with a diagnosis for
 // every disagreement. Pure: it sees only what was recorded, so unit tests feed
 // it recorded fixtures.

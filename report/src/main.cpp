@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfcheck-report: turns the latest runs under results/ into what a report
 // needs: verdict, overhead and oracle tables (Markdown, CSV, LaTeX booktabs),
 // plots (SVG and PNG, by gnuplot), and results/report/README.md saying what

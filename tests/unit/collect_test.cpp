@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The harness's reading of what came back: checks counted, failures named
 // by kind, and the exit status a run deserves.
 #include "channel/channel.hpp"

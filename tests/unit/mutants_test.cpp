@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The mutants: their patch headers, how a run is judged, and the state that
 // keeps the rows of the mutants a run did not rebuild.
 #include "mutants.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The verdicts as people read them, rendered from recorded report.json files
 // and held to the bytes the code before the results schema wrote for them
 // (tests/unit/fixtures: NAME.report.json in, NAME.summary.md and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The results schema: recorded reports parse, and serialise back to the same
 // JSON the guest wrote (same keys, nulls where a source said nothing).
 #include "schema/results.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The diff on hand-built evidence: a right kernel passes, wrong ones fail with
 // the diagnosis that names their mistake.
 #include "verdict.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Each row: a name (also the tracked comm, at most 15 bytes), one sentence
 // saying what a pass proves, the regions, and the script. P0 is the process
 // executed under the name; fork(a, b) makes Pb a child of Pa.

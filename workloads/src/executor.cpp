@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Runner side and process side of the scenario protocol. Every scenario
 // process waits on its own command pipe; the runner sends one command, and the
 // process answers on the shared answer pipe before the runner sends the next.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The results channel between the guest and the host: a frame around the
 // JSON report, so that a truncated or garbled stream is detected, not parsed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The independent witness: perf samples of the exceptions:page_fault_user
 // tracepoint for a process tree, read through libperf and decoded with
 // libtraceevent. It sees every user-mode hardware page fault, before the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The oracle: from a scenario and a kernel model, predict every CoW fault that
 // docs/semantics.md says the kernel must count. Pure computation, no syscalls.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The language scenarios are written in: memory regions and a script of steps.
 // The oracle predicts from it; the workload executor performs it.
 #pragma once

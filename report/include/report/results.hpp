@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The verdicts of one run as people read them: summary.md, which the harness
 // writes beside report.json, and the verdict table pfcheck-report writes.
 // Both come from the results schema, and render one scenario the same way.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The results that travel from the guest to the host, and the report.json
 // the host writes around them: one struct per JSON object, each with
 // to_json/from_json. The guest (pfcheck/src/run.cpp, abi_test.cpp) fills the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The executor performs a scenario for real: it executes the scenario program
 // under the scenario's name, forks the processes of its script, and drives each
 // step over pipes, one at a time, so that the order is the oracle's order.
