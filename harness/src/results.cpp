@@ -185,21 +185,9 @@ void write_results(const run_context& ctx, const boot_outcome& b, const collecte
 } // namespace
 
 std::string to_string(check_kind k) {
-    switch (k) {
-    case check_kind::scenario:
-        return "scenario";
-    case check_kind::abi:
-        return "abi";
-    case check_kind::fuzz:
-        return "fuzz";
-    case check_kind::stress:
-        return "stress";
-    case check_kind::kmemleak:
-        return "kmemleak";
-    case check_kind::bench:
-        return "bench";
-    }
-    return "?";
+    // In the order of the enum.
+    constexpr const char* names[] = {"scenario", "abi", "fuzz", "stress", "kmemleak", "bench"};
+    return names[static_cast<int>(k)];
 }
 
 std::string describe(const failure& f) {
