@@ -34,9 +34,9 @@ struct scratch {
     }
 };
 
-json recorded_guest() {
-    std::ifstream in(std::string(PFCHECK_FIXTURES) + "/synthetic-fail.report.json");
-    return json::parse(in)["guest"];
+json recorded(const std::string& name) {
+    std::ifstream in(std::string(PFCHECK_FIXTURES) + "/" + name + ".report.json");
+    return json::parse(in);
 }
 
 } // namespace
@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_SUITE(harness_collect)
 
 BOOST_AUTO_TEST_CASE(failures_are_named_by_kind) {
     scratch s;
-    auto c = s.run(channel::frame(recorded_guest().dump()));
+    auto c = s.run(channel::frame(recorded("synthetic-fail")["guest"].dump()));
     BOOST_TEST(c.judged);
     BOOST_TEST(c.status == exit_code::failed);
     BOOST_TEST(c.passed == 2);
@@ -61,6 +61,15 @@ BOOST_AUTO_TEST_CASE(failures_are_named_by_kind) {
                "scenario fork_chain: misses the faults of forked children; counts reads, too");
     BOOST_TEST(c.failures[2].message == "pf_get_info failed: EINVAL"); // no diagnosis: the problem
     BOOST_TEST(fs::exists(s.dir / "summary.md"));
+}
+
+// The real run's report is judged as the harness judged it then.
+BOOST_AUTO_TEST_CASE(a_real_run_is_judged_as_before) {
+    scratch s;
+    json real = recorded("real-i386");
+    auto c = s.run(channel::frame(real["guest"].dump()));
+    BOOST_TEST(c.reason == real["run"]["reason"].get<std::string>());
+    BOOST_TEST((c.ok ? "pass" : "fail") == real["run"]["verdict"].get<std::string>());
 }
 
 // pfcheck ran but could compare nothing: the kernel lacks the syscalls.
