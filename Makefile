@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pfcheck's front door. The two commands (README.md):
 #   make        build the patched kernel, boot it under QEMU, run the checks,
 #               write results/$(ARCH)/

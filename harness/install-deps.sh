@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian 12 packages pfcheck needs; skips what is there already.
 # Run as root (make does it for you). Idempotent.
 set -euo pipefail

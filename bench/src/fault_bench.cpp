@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfbench: what counting CoW faults costs on the fault path, measured with
 // Google Benchmark inside the guest. One process measures one configuration:
 //   vanilla         (a) a kernel without the patch: the baseline

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The oracle's throughput on the host: page events (one page written or read
 // by one process) simulated per second, for layouts from 10 to 10^6 pages.
 #include "oracle/oracle.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Small file helpers the harness's steps share.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The guest side: libperf from the 6.1 tree, pfcheck as a static binary for
 // the guest's architecture, and the initramfs that holds it as /init.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "kernel_build.hpp"
 
 #include "files.hpp"
@@ -26,87 +27,83 @@ bool is_error_line(const std::string& l) {
            l.find("undefined reference") != std::string::npos;
 }
 
-} // namespace
-
-std::optional<kernel_image> build_kernel(const build_request& r, std::string& why) {
-    kernel_image img;
-    img.build_dir = r.cache / "builds" / (r.tree.id + "-" + r.arch + "-" + r.variant);
-    fs::create_directories(img.build_dir);
-    std::string arch = r.arch == "x86_64" ? "x86_64" : "i386";
-    const std::vector<std::string> base = {"-C", r.tree.src.string(), "ARCH=" + arch,
-                                           "O=" + img.build_dir.string()};
+// What every make of this build shares: the tree, the architecture, the
+// build directory, and ccache when it is installed.
+struct make_context {
+    const build_request& r;
+    std::string arch;
+    fs::path build_dir;
     std::map<std::string, std::string> env;
-    if (!capture("ccache", {"--version"}).ok)
-        say("build", "ccache is not installed: building without it");
-    else
-        env = {{"CCACHE_DIR", (r.cache / "ccache").string()}};
-    std::string cc = env.empty() ? "gcc" : "ccache gcc";
 
-    // Configure only when the fragments or the tree changed.
+    command make(const std::vector<std::string>& targets, int timeout_seconds) const {
+        std::vector<std::string> a = {"-C", r.tree.src.string(), "ARCH=" + arch,
+                                      "O=" + build_dir.string()};
+        a.insert(a.end(), targets.begin(), targets.end());
+        command c{"make", a};
+        c.env = env;
+        c.log = r.log;
+        c.append_log = true;
+        c.timeout = std::chrono::seconds(timeout_seconds);
+        return c;
+    }
+};
+
+// Says which requested options the tree does not have or could not take.
+void say_missing_options(const std::string& fragments, const fs::path& config_file) {
+    std::string config = read_text(config_file);
+    std::istringstream in(fragments);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("CONFIG_", 0) == 0 && config.find("\n" + line + "\n") == std::string::npos)
+            say("config", "not in the final .config: " + line);
+}
+
+// tinyconfig and the fragments, merged; only when the fragments, the tree or
+// the series changed (the series decides which Kconfig symbols exist:
+// CONFIG_PF_STAT).
+bool configure(const make_context& m, std::string& why) {
+    const auto& r = m.r;
     std::string frag_text;
     for (const auto& f : r.fragments) {
         if (!fs::exists(f)) {
             why = "missing config fragment " + f.string();
-            return std::nullopt;
+            return false;
         }
         frag_text += read_text(f);
     }
-    // The series decides which Kconfig symbols exist (CONFIG_PF_STAT): a new
-    // series needs the fragments merged again.
-    std::string stamp = sha1_hex(frag_text + r.tree.version + arch +
+    std::string stamp = sha1_hex(frag_text + r.tree.version + m.arch +
                                  read_text(r.tree.src.parent_path() / "series.stamp"));
-    fs::path stamp_file = img.build_dir / "pfcheck-config.stamp";
-    if (!fs::exists(img.build_dir / ".config") || read_text(stamp_file) != stamp) {
-        say("config", "tinyconfig + " + std::to_string(r.fragments.size()) + " fragments for " +
-                          arch + " (" + r.tree.version + ")");
-        auto make = [&](std::vector<std::string> extra) {
-            std::vector<std::string> a = base;
-            a.insert(a.end(), extra.begin(), extra.end());
-            command c{"make", a};
-            c.env = env;
-            c.log = r.log;
-            c.append_log = true;
-            c.timeout = std::chrono::seconds(300);
-            return run(c);
-        };
-        if (!make({"tinyconfig"}).ok()) {
-            why = "make tinyconfig failed (log: " + r.log.string() + ")";
-            return std::nullopt;
-        }
-        std::vector<std::string> merge = {"-m", "-O", img.build_dir.string(),
-                                          (img.build_dir / ".config").string()};
-        for (const auto& f : r.fragments)
-            merge.push_back(fs::absolute(f).string());
-        command m{(r.tree.src / "scripts/kconfig/merge_config.sh").string(), merge, r.tree.src};
-        m.env = {{"ARCH", arch}};
-        m.log = r.log;
-        m.append_log = true;
-        if (!run(m).ok() || !make({"olddefconfig"}).ok()) {
-            why = "merging the config fragments failed (log: " + r.log.string() + ")";
-            return std::nullopt;
-        }
-        // Say which requested options the tree does not have or could not take.
-        std::string config = read_text(img.build_dir / ".config");
-        std::istringstream in(frag_text);
-        std::vector<std::string> missing;
-        for (std::string line; std::getline(in, line);)
-            if (line.rfind("CONFIG_", 0) == 0 &&
-                config.find("\n" + line + "\n") == std::string::npos)
-                missing.push_back(line);
-        for (const auto& m2 : missing)
-            say("config", "not in the final .config: " + m2);
-        std::ofstream(stamp_file) << stamp;
+    fs::path stamp_file = m.build_dir / "pfcheck-config.stamp";
+    if (fs::exists(m.build_dir / ".config") && read_text(stamp_file) == stamp)
+        return true;
+    say("config", "tinyconfig + " + std::to_string(r.fragments.size()) + " fragments for " +
+                      m.arch + " (" + r.tree.version + ")");
+    if (!run(m.make({"tinyconfig"}, 300)).ok()) {
+        why = "make tinyconfig failed (log: " + r.log.string() + ")";
+        return false;
     }
+    std::vector<std::string> merge = {"-m", "-O", m.build_dir.string(),
+                                      (m.build_dir / ".config").string()};
+    for (const auto& f : r.fragments)
+        merge.push_back(fs::absolute(f).string());
+    command mc{(r.tree.src / "scripts/kconfig/merge_config.sh").string(), merge, r.tree.src};
+    mc.env = {{"ARCH", m.arch}};
+    mc.log = r.log;
+    mc.append_log = true;
+    if (!run(mc).ok() || !run(m.make({"olddefconfig"}, 300)).ok()) {
+        why = "merging the config fragments failed (log: " + r.log.string() + ")";
+        return false;
+    }
+    say_missing_options(frag_text, m.build_dir / ".config");
+    std::ofstream(stamp_file) << stamp;
+    return true;
+}
 
-    say("build", "bzImage for " + arch + " in " + img.build_dir.string() +
+// make bzImage, with progress every 250 files and the first errors kept.
+bool compile(const make_context& m, std::string& why) {
+    say("build", "bzImage for " + m.arch + " in " + m.build_dir.string() +
                      " (minutes from clean, seconds when warm)");
-    std::vector<std::string> a = base;
-    a.insert(a.end(), {jobs(), "CC=" + cc, "HOSTCC=" + cc, "bzImage"});
-    command c{"make", a};
-    c.env = env;
-    c.log = r.log;
-    c.append_log = true;
-    c.timeout = std::chrono::seconds(3600);
+    std::string cc = m.env.empty() ? "gcc" : "ccache gcc";
+    auto c = m.make({jobs(), "CC=" + cc, "HOSTCC=" + cc, "bzImage"}, 3600);
     int compiled = 0;
     std::vector<std::string> errors;
     c.on_line = [&](const std::string& l) {
@@ -120,19 +117,29 @@ std::optional<kernel_image> build_kernel(const build_request& r, std::string& wh
         why = res.timed_out ? "the kernel build timed out"
                             : "the kernel does not build: " +
                                   (errors.empty() ? std::string("make failed") : errors.front());
-        why += " (log: " + r.log.string() + ")";
-        return std::nullopt;
+        why += " (log: " + m.r.log.string() + ")";
+        return false;
     }
     say("build", std::to_string(compiled) + " files compiled; kernel ready");
-    img.bzimage = img.build_dir / "arch/x86/boot/bzImage";
+    return true;
+}
 
+} // namespace
+
+std::optional<kernel_image> build_kernel(const build_request& r, std::string& why) {
+    kernel_image img;
+    img.build_dir = r.cache / "builds" / (r.tree.id + "-" + r.arch + "-" + r.variant);
+    fs::create_directories(img.build_dir);
+    make_context m{r, r.arch == "x86_64" ? "x86_64" : "i386", img.build_dir, {}};
+    if (!capture("ccache", {"--version"}).ok)
+        say("build", "ccache is not installed: building without it");
+    else
+        m.env = {{"CCACHE_DIR", (r.cache / "ccache").string()}};
+    if (!configure(m, why) || !compile(m, why))
+        return std::nullopt;
+    img.bzimage = img.build_dir / "arch/x86/boot/bzImage";
     img.headers = img.build_dir / "pfcheck-headers";
-    std::vector<std::string> h = base;
-    h.insert(h.end(), {"headers_install", "INSTALL_HDR_PATH=" + img.headers.string()});
-    command hc{"make", h};
-    hc.log = r.log;
-    hc.append_log = true;
-    hc.timeout = std::chrono::seconds(600);
+    auto hc = m.make({"headers_install", "INSTALL_HDR_PATH=" + img.headers.string()}, 600);
     if (!run(hc).ok()) {
         why = "make headers_install failed (log: " + r.log.string() + ")";
         return std::nullopt;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Configuring and building a minimal guest kernel out of tree, with ccache.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "kernel_tree.hpp"
 
 #include "files.hpp"
@@ -77,6 +78,98 @@ bool snapshot(const fs::path& dir, std::string& why) {
             return false;
     }
     return git(dir, {"tag", "-f", base_tag}, why, log);
+}
+
+// The series' .patch files in order, then the extra ones.
+std::optional<std::vector<fs::path>>
+list_patches(const fs::path& series, const std::vector<fs::path>& extra, std::string& why) {
+    std::vector<fs::path> patches;
+    if (!series.empty()) {
+        if (!fs::is_directory(series)) {
+            why = "no patch series at " + series.string();
+            return std::nullopt;
+        }
+        for (const auto& e : fs::directory_iterator(series))
+            if (e.path().extension() == ".patch")
+                patches.push_back(e.path());
+        std::sort(patches.begin(), patches.end());
+        if (patches.empty()) {
+            why = series.string() + " holds no .patch files";
+            return std::nullopt;
+        }
+    }
+    for (const auto& p : extra) {
+        if (!fs::is_regular_file(p)) {
+            why = "no patch at " + p.string();
+            return std::nullopt;
+        }
+        patches.push_back(p);
+    }
+    return patches;
+}
+
+// The base commit and the patches' names and contents: equal when the tree
+// would end up the same.
+std::string series_fingerprint(const kernel_tree& t, const std::vector<fs::path>& patches) {
+    std::string all = capture("git", {"rev-parse", base_tag}, t.src).out;
+    for (const auto& p : patches)
+        all += p.filename().string() + read_text(p);
+    return sha1_hex(all);
+}
+
+// A file the applied series touched: its content, and its times.
+struct kept_file {
+    std::string hash;
+    struct stat st;
+};
+
+// The files the applied series touched, to keep their times if the new
+// series leaves them as they are.
+std::map<std::string, kept_file> applied_files(const kernel_tree& t) {
+    std::map<std::string, kept_file> before;
+    auto changed = capture("git", {"diff", "--name-only", base_tag, "HEAD"}, t.src);
+    std::istringstream names(changed.out);
+    for (std::string name; std::getline(names, name);) {
+        fs::path p = t.src / name;
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0)
+            before[name] = {capture("git", {"hash-object", p.string()}).out, st};
+    }
+    return before;
+}
+
+void keep_times(const kernel_tree& t, const std::map<std::string, kept_file>& before) {
+    for (const auto& [name, k] : before) {
+        fs::path p = t.src / name;
+        if (fs::exists(p) && capture("git", {"hash-object", p.string()}).out == k.hash) {
+            utimbuf times{k.st.st_atime, k.st.st_mtime};
+            ::utime(p.c_str(), &times);
+        }
+    }
+}
+
+// git am of every patch; on failure the tree goes back to its base, and
+// `why` names the patch that failed.
+bool git_am(const kernel_tree& t, const std::vector<fs::path>& patches, const fs::path& log,
+            std::string& why) {
+    std::vector<std::string> am = {"am", "-q"};
+    for (const auto& p : patches)
+        am.push_back(p.string());
+    command c{"git", git_args(am), t.src};
+    c.log = log;
+    c.append_log = true;
+    auto r = run(c);
+    if (r.ok())
+        return true;
+    std::string failed;
+    for (const auto& line : r.tail)
+        if (line.rfind("Patch failed at", 0) == 0 || line.rfind("error:", 0) == 0)
+            failed += (failed.empty() ? "" : "; ") + line;
+    capture("git", {"am", "--abort"}, t.src);
+    git(t.src, {"reset", "-q", "--hard", base_tag}, why, log);
+    why = "the patch series does not apply to " + t.version + ": " +
+          (failed.empty() ? "git am failed" : failed) + " (log: " + log.string() + ")";
+    return false;
 }
 
 } // namespace
@@ -169,92 +262,33 @@ std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache
 
 bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why,
                   const std::vector<fs::path>& extra) {
-    std::vector<fs::path> patches;
-    std::string fingerprint = capture("git", {"rev-parse", base_tag}, t.src).out;
-    if (!series.empty()) {
-        if (!fs::is_directory(series)) {
-            why = "no patch series at " + series.string();
-            return false;
-        }
-        for (const auto& e : fs::directory_iterator(series))
-            if (e.path().extension() == ".patch")
-                patches.push_back(e.path());
-        std::sort(patches.begin(), patches.end());
-        if (patches.empty()) {
-            why = series.string() + " holds no .patch files";
-            return false;
-        }
-    }
-    for (const auto& p : extra) {
-        if (!fs::is_regular_file(p)) {
-            why = "no patch at " + p.string();
-            return false;
-        }
-        patches.push_back(p);
-    }
-    for (const auto& p : patches)
-        fingerprint += p.filename().string() + read_text(p);
-    fingerprint = sha1_hex(fingerprint);
+    auto patches = list_patches(series, extra, why);
+    if (!patches)
+        return false;
+    std::string fingerprint = series_fingerprint(t, *patches);
     fs::path stamp = t.src.parent_path() / "series.stamp";
     if (read_text(stamp) == fingerprint &&
         capture("git", {"status", "--porcelain"}, t.src).out.empty()) {
         say("patch", "series already applied: nothing to do");
         return true;
     }
-
-    // Remember the files the applied series touched, to keep their times if
-    // the new series leaves them as they are.
-    struct kept {
-        std::string hash;
-        struct stat st;
-    };
-    std::map<std::string, kept> before;
-    auto changed = capture("git", {"diff", "--name-only", base_tag, "HEAD"}, t.src);
-    std::istringstream names(changed.out);
-    for (std::string name; std::getline(names, name);) {
-        fs::path p = t.src / name;
-        struct stat st {};
-        if (::stat(p.c_str(), &st) == 0)
-            before[name] = {capture("git", {"hash-object", p.string()}).out, st};
-    }
-
+    auto before = applied_files(t);
     auto log = t.src.parent_path() / "git.log";
     capture("git", {"am", "--abort"}, t.src);
     if (!git(t.src, {"reset", "-q", "--hard", base_tag}, why, log) ||
         !git(t.src, {"clean", "-q", "-fdx"}, why, log))
         return false;
-    if (!patches.empty()) {
-        say("patch", "applying " + std::to_string(patches.size()) + " patches (" +
+    if (!patches->empty()) {
+        say("patch", "applying " + std::to_string(patches->size()) + " patches (" +
                          (series.empty() ? std::string("no series") : series.filename().string()) +
                          (extra.empty() ? "" : " + " + std::to_string(extra.size()) + " extra") +
                          ")");
-        std::vector<std::string> am = {"am", "-q"};
-        for (const auto& p : patches)
-            am.push_back(p.string());
-        command c{"git", git_args(am), t.src};
-        c.log = log;
-        c.append_log = true;
-        auto r = run(c);
-        if (!r.ok()) {
-            std::string failed;
-            for (const auto& line : r.tail)
-                if (line.rfind("Patch failed at", 0) == 0 || line.rfind("error:", 0) == 0)
-                    failed += (failed.empty() ? "" : "; ") + line;
-            capture("git", {"am", "--abort"}, t.src);
-            git(t.src, {"reset", "-q", "--hard", base_tag}, why, log);
-            why = "the patch series does not apply to " + t.version + ": " +
-                  (failed.empty() ? "git am failed" : failed) + " (log: " + log.string() + ")";
+        if (!git_am(t, *patches, log, why)) {
             fs::remove(stamp);
             return false;
         }
     }
-    for (const auto& [name, k] : before) {
-        fs::path p = t.src / name;
-        if (fs::exists(p) && capture("git", {"hash-object", p.string()}).out == k.hash) {
-            utimbuf times{k.st.st_atime, k.st.st_mtime};
-            ::utime(p.c_str(), &times);
-        }
-    }
+    keep_times(t, before);
     std::ofstream(stamp) << fingerprint;
     return true;
 }

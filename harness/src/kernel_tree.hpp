@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Kernel sources: Debian's linux-source-6.1, or a tree the user points at,
 // kept as a git repository in the cache so that a patch series can be applied,
 // taken off and applied again without touching files it does not change.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "process.hpp"
 
 #include <boost/process.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Running the tools the harness drives (make, git, qemu, ...) with Boost.Process:
 // output to a log file and, line by line, to a callback; a deadline after which
 // the whole process group is killed.

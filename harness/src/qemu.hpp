@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Booting a guest under QEMU: serial console to a log (and, filtered, to the
 // user), results on a second serial port written to a file, a deadline.
 #pragma once

@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "results.hpp"
 
-#include "channel.hpp"
+#include "channel/channel.hpp"
+#include "exit_codes.hpp"
 #include "files.hpp"
+#include "report/results.hpp"
 
-#include <chrono>
-#include <ctime>
+#include <algorithm>
 #include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -15,191 +16,202 @@ namespace harness {
 
 namespace {
 
-std::string cell(const json& v) {
-    return v.is_null() ? "-" : v.dump();
+// Why the guest could not have sent a report, or "" when it could.
+std::string boot_failure(const boot_outcome& b) {
+    if (!b.started)
+        return "QEMU did not start: " + b.error;
+    if (b.timed_out)
+        return b.any_output ? "the guest did not finish in time (hang?)"
+                            : "the guest printed nothing before the deadline (no boot; with "
+                              "ACCEL=kvm, KVM may not work here: try ACCEL=tcg)";
+    if (b.panicked)
+        return "the guest kernel panicked";
+    if (!b.any_output && b.exit_code != 0)
+        return "QEMU failed (exit status " + std::to_string(b.exit_code) +
+               ") before the guest printed anything";
+    return {};
 }
 
-// The Markdown summary a student can read, and paste.
-std::string summary(const run_context& ctx, const json& report, const collected& c,
-                    const boot_outcome& b) {
-    std::ostringstream md;
-    md << "# pfcheck " << ctx.mode << " on " << ctx.kernel_version << " (" << ctx.arch << ")\n\n";
-    md << "- verdict: **" << (c.ok ? "PASS" : "FAIL") << "**"
-       << (c.reason.empty() ? "" : " — " + c.reason) << "\n";
-    md << "- kernel tree: " << ctx.tree_id << ", series: " << ctx.series << "\n";
-    md << "- accelerator: " << ctx.accel << ", guest time: " << ctx.guest_time
-       << ", guest run time: " << b.elapsed.count() / 1000.0
-       << " s\n- pfcheck commit: " << ctx.commit << ", written " << now_utc() << "\n\n";
-    if (report.contains("abi")) {
-        md << "## Errno and permission table\n\n| check | expected | got | result "
-              "|\n|---|---|---|---|\n";
-        for (const auto& r : report["abi"])
-            md << "| " << r.value("proves", "") << " | " << r.value("expected", "") << " | "
-               << r.value("got", "") << " | "
-               << (r.value("skipped", false) ? "skip" : (r.value("pass", false) ? "pass" : "FAIL"))
-               << " |\n";
-        md << "\n";
+// The guest's report, or nullopt with the reason; `raw` keeps it as sent.
+std::optional<schema::guest_report> receive(const boot_outcome& b, const fs::path& results_file,
+                                            json& raw, std::string& reason) {
+    if (reason = boot_failure(b); !reason.empty())
+        return std::nullopt;
+    auto framed = channel::unframe(read_text(results_file));
+    if (!framed.payload) {
+        reason = "no usable results from the guest: " + framed.error;
+        return std::nullopt;
     }
-    if (report.contains("run")) {
-        const auto& run = report["run"];
-        md << "## Scenarios (kernel model: " << run.value("kernel_model", "?") << ")\n\n";
-        md << "| scenario | oracle | perf | kernel | verdict | diagnosis "
-              "|\n|---|---|---|---|---|---|\n";
-        for (const auto& s : run["scenarios"]) {
-            std::string diag;
-            for (const auto& d : s["diagnoses"])
-                diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
-            md << "| " << s.value("scenario", "") << " | " << cell(s["oracle_total"]) << " | "
-               << cell(s["perf_total"]) << " | " << cell(s["kernel_total"]) << " | "
-               << (!s.value("skipped", "").empty() ? "SKIP"
-                                                   : (s.value("pass", false) ? "pass" : "FAIL"))
-               << " | " << (s.value("skipped", "").empty() ? diag : s.value("skipped", ""))
-               << " |\n";
+    std::string why;
+    auto report = schema::parse_guest_report(*framed.payload, why, &raw);
+    if (!report)
+        reason = "the guest's report " + why;
+    return report;
+}
+
+void fail(collected& c, check_kind kind, std::string name, std::string message) {
+    ++c.failed;
+    c.failures.push_back({kind, std::move(name), std::move(message)});
+}
+
+void count_abi(const std::vector<schema::abi_row>& rows, collected& c) {
+    for (const auto& r : rows) {
+        if (r.skipped)
+            ++c.skipped;
+        else if (r.pass)
+            ++c.passed;
+        else
+            fail(c, check_kind::abi, r.proves, "expected " + r.expected + ", got " + r.got);
+    }
+}
+
+// Each failed scenario with its diagnoses (or, without one, its first problem).
+void count_scenarios(const schema::run_report& run, collected& c) {
+    c.passed += run.passed;
+    c.failed += run.failed;
+    c.skipped += run.skipped;
+    for (const auto& s : run.scenarios) {
+        if (s.pass || !s.skipped.empty())
+            continue;
+        std::string why;
+        for (const auto& d : s.diagnoses)
+            why += (why.empty() ? "" : "; ") + d;
+        if (why.empty() && !s.problems.empty())
+            why = s.problems.front();
+        c.failures.push_back({check_kind::scenario, s.scenario, why});
+    }
+}
+
+// The fuzzer and the race stress: one check each, passed when every call
+// was as expected (and there were calls).
+void count_calls(check_kind kind, long calls, long bad, const std::vector<std::string>& first,
+                 const std::string& fatal, collected& c) {
+    if (bad == 0 && calls > 0 && fatal.empty()) {
+        ++c.passed;
+        return;
+    }
+    fail(c, kind, "",
+         !fatal.empty() ? fatal
+                        : std::to_string(bad) + " of " + std::to_string(calls) +
+                              " calls wrong; first: " + (first.empty() ? "" : first.front()));
+}
+
+// Each configuration that produced figures counts as a pass; each row in error, a failure.
+void count_bench(const std::map<std::string, schema::bench_config>& bench, collected& c) {
+    for (const auto& [config, b] : bench) {
+        if (!b.error.empty()) {
+            fail(c, check_kind::bench, config, b.error);
+            continue;
         }
-        md << "\nThe oracle column counts the scenario's own regions only; perf and the "
-              "kernel count every VMA.\n";
+        ++c.passed;
+        for (const auto& row : b.benchmarks)
+            if (row.error_occurred)
+                fail(c, check_kind::bench, config + " " + row.run_name, row.error_message);
     }
-    if (!b.kernel_reports.empty()) {
-        md << "\n## Kernel reports on the console\n\n";
-        for (const auto& l : b.kernel_reports)
-            md << "    " << l << "\n";
+}
+
+// Counts every check of the report; the reason when pfcheck could not judge.
+void judge(const schema::guest_report& g, collected& c) {
+    if (!g.fatal.empty())
+        c.reason = "the guest says: " + g.fatal;
+    if (g.abi)
+        count_abi(*g.abi, c);
+    if (g.run) {
+        if (!g.run->fatal.empty())
+            c.reason = "pfcheck could not judge: " + g.run->fatal;
+        count_scenarios(*g.run, c);
     }
-    return md.str();
+    if (g.fuzz)
+        count_calls(check_kind::fuzz, g.fuzz->calls, g.fuzz->mismatches, g.fuzz->first_mismatches,
+                    g.fuzz->fatal, c);
+    if (g.stress)
+        count_calls(check_kind::stress, g.stress->calls, g.stress->unexpected,
+                    g.stress->first_unexpected, g.stress->fatal, c);
+    if (g.kmemleak && !g.kmemleak->available)
+        fail(c, check_kind::kmemleak, "",
+             "UNAVAILABLE in this kernel (no /sys/kernel/debug/kmemleak): the leak check did "
+             "not run");
+    if (g.bench)
+        count_bench(*g.bench, c);
+    if (c.reason.empty() && c.failed)
+        c.reason = std::to_string(c.failed) + " checks failed";
+}
+
+// pfcheck ran but compared nothing: the kernel lacks the syscalls (ENOSYS),
+// say, or pfcheck could not find itself. This is where the harness learns it.
+bool nothing_compared(const std::optional<schema::guest_report>& g) {
+    return g && g->run && !g->run->fatal.empty();
+}
+
+// The verdict of the whole run, the kernel's own reports included.
+void conclude(collected& c, const std::optional<schema::guest_report>& g, const boot_outcome& b) {
+    c.kernel_reports = b.kernel_reports;
+    if (!b.kernel_reports.empty())
+        c.reason = (c.reason.empty() ? "" : c.reason + "; ") +
+                   "the kernel reported a bug: " + b.kernel_reports.front();
+    c.ok = c.judged && c.reason.empty() && c.passed > 0;
+    if (c.judged && c.passed == 0 && c.reason.empty())
+        c.reason = "no check ran";
+    // A kernel that reported a bug (BUG, Oops, KASAN...) has been judged,
+    // whatever else happened; a panic alone (no init, say) judges nothing.
+    bool bug =
+        std::any_of(b.kernel_reports.begin(), b.kernel_reports.end(), [](const std::string& l) {
+            return l.find("Kernel panic") == std::string::npos;
+        });
+    if (c.ok)
+        c.status = exit_code::passed;
+    else if ((c.judged && !nothing_compared(g)) || bug)
+        c.status = exit_code::failed;
+    else
+        c.status = exit_code::not_judged;
+}
+
+// report.json (the guest's report as sent, with where and how it was made)
+// and summary.md.
+void write_results(const run_context& ctx, const boot_outcome& b, const collected& c,
+                   const std::optional<schema::guest_report>& g, const json& raw) {
+    schema::run_meta meta = ctx.meta;
+    meta.written = now_utc();
+    meta.verdict = c.ok ? "pass" : "fail";
+    meta.reason = c.reason;
+    meta.guest_seconds = b.elapsed.count() / 1000.0;
+    meta.kernel_reports = b.kernel_reports;
+    json full = {{"run", meta}, {"guest", g ? raw : json(nullptr)}};
+    fs::create_directories(ctx.out_dir);
+    std::ofstream(ctx.out_dir / "report.json") << full.dump(2) << "\n";
+    std::ofstream(ctx.out_dir / "summary.md") << report::summary_markdown({meta, g});
 }
 
 } // namespace
 
+std::string to_string(check_kind k) {
+    // In the order of the enum.
+    constexpr const char* names[] = {"scenario", "abi", "fuzz", "stress", "kmemleak", "bench"};
+    return names[static_cast<int>(k)];
+}
+
+std::string describe(const failure& f) {
+    switch (f.kind) {
+    case check_kind::scenario:
+    case check_kind::bench:
+        return to_string(f.kind) + " " + f.name + ": " + f.message;
+    case check_kind::abi:
+        return "abi: " + f.name + ": " + f.message;
+    default:
+        return to_string(f.kind) + ": " + f.message;
+    }
+}
+
 collected collect(const run_context& ctx, const boot_outcome& b, const fs::path& results_file) {
     collected c;
-    json report;
-    auto framed = pfcheck::channel::unframe(read_text(results_file));
-    if (!b.started) {
-        c.reason = "QEMU did not start: " + b.error;
-    } else if (b.timed_out) {
-        c.reason = b.any_output ? "the guest did not finish in time (hang?)"
-                                : "the guest printed nothing before the deadline (no boot; with "
-                                  "ACCEL=kvm, KVM may not work here: try ACCEL=tcg)";
-    } else if (b.panicked) {
-        c.reason = "the guest kernel panicked";
-    } else if (!b.any_output && b.exit_code != 0) {
-        c.reason = "QEMU failed (exit status " + std::to_string(b.exit_code) +
-                   ") before the guest printed anything";
-    } else if (!framed.payload) {
-        c.reason = "no usable results from the guest: " + framed.error;
-    } else {
-        report = json::parse(*framed.payload, nullptr, false);
-        if (report.is_discarded())
-            c.reason = "the guest's report is not valid JSON";
-        else
-            c.judged = true;
+    json raw;
+    auto report = receive(b, results_file, raw, c.reason);
+    if (report) {
+        c.judged = true;
+        judge(*report, c);
     }
-    if (c.judged) {
-        if (report.contains("fatal") && report["fatal"].is_string() &&
-            !report["fatal"].get<std::string>().empty())
-            c.reason = "the guest says: " + report["fatal"].get<std::string>();
-        for (const auto& r : report.value("abi", json::array())) {
-            if (r.value("skipped", false))
-                ++c.skipped;
-            else if (r.value("pass", false))
-                ++c.passed;
-            else {
-                ++c.failed;
-                c.failures.push_back("abi: " + r.value("proves", "") + ": expected " +
-                                     r.value("expected", "") + ", got " + r.value("got", ""));
-            }
-        }
-        if (report.contains("run")) {
-            const auto& run = report["run"];
-            if (!run.value("fatal", "").empty()) {
-                c.reason = "pfcheck could not judge: " + run.value("fatal", "");
-                c.nothing_compared = true;
-            }
-            c.passed += run.value("passed", 0);
-            c.failed += run.value("failed", 0);
-            c.skipped += run.value("skipped", 0);
-            for (const auto& sc : run.value("scenarios", json::array())) {
-                if (sc.value("pass", true) || !sc.value("skipped", "").empty())
-                    continue;
-                std::string why;
-                for (const auto& d : sc.value("diagnoses", json::array()))
-                    why += (why.empty() ? "" : "; ") + d.get<std::string>();
-                if (why.empty() && !sc.value("problems", json::array()).empty())
-                    why = sc["problems"][0].get<std::string>();
-                c.failures.push_back("scenario " + sc.value("scenario", "") + ": " + why);
-            }
-        }
-        // The fuzzer and the race stress: one check each.
-        for (const char* part : {"fuzz", "stress"}) {
-            if (!report.contains(part))
-                continue;
-            const json& f = report[part];
-            long bad = f.value(part == std::string("fuzz") ? "mismatches" : "unexpected", 0L);
-            long calls = f.value("calls", 0L);
-            std::string fatal = f.value("fatal", "");
-            if (bad == 0 && calls > 0 && fatal.empty()) {
-                ++c.passed;
-                continue;
-            }
-            ++c.failed;
-            std::string first;
-            for (const char* key : {"first_mismatches", "first_unexpected"})
-                if (f.contains(key) && !f[key].empty())
-                    first = f[key][0].get<std::string>();
-            c.failures.push_back(std::string(part) + ": " +
-                                 (!fatal.empty()
-                                      ? fatal
-                                      : std::to_string(bad) + " of " + std::to_string(calls) +
-                                            " calls wrong; first: " + first));
-        }
-        if (report.contains("kmemleak") && !report["kmemleak"].value("available", false)) {
-            ++c.failed;
-            c.failures.push_back("kmemleak: UNAVAILABLE in this kernel (no "
-                                 "/sys/kernel/debug/kmemleak): the leak check did not run");
-        }
-        // Benchmarks: each configuration that produced figures counts as a pass.
-        const json bench = report.value("bench", json::object());
-        for (const auto& [config, b] : bench.items()) {
-            if (b.contains("error")) {
-                ++c.failed;
-                c.failures.push_back("bench " + config + ": " + b["error"].get<std::string>());
-            } else {
-                ++c.passed;
-                for (const auto& row : b.value("benchmarks", json::array()))
-                    if (row.value("error_occurred", false) && ++c.failed)
-                        c.failures.push_back("bench " + config + " " + row.value("run_name", "") +
-                                             ": " + row.value("error_message", ""));
-            }
-        }
-        if (c.reason.empty() && c.failed)
-            c.reason = std::to_string(c.failed) + " checks failed";
-    }
-    if (!b.kernel_reports.empty()) {
-        std::string first = b.kernel_reports.front();
-        c.reason =
-            (c.reason.empty() ? "" : c.reason + "; ") + "the kernel reported a bug: " + first;
-    }
-    c.ok = c.judged && c.reason.empty() && c.passed > 0;
-    if (c.judged && c.passed == 0 && c.reason.empty())
-        c.reason = "no check ran";
-
-    json meta = {{"arch", ctx.arch},
-                 {"accel", ctx.accel},
-                 {"kernel", ctx.kernel_version},
-                 {"tree", ctx.tree_id},
-                 {"series", ctx.series},
-                 {"commit", ctx.commit},
-                 {"mode", ctx.mode},
-                 {"guest_time", ctx.guest_time},
-                 {"written", now_utc()},
-                 {"verdict", c.ok ? "pass" : "fail"},
-                 {"reason", c.reason},
-                 {"guest_seconds", b.elapsed.count() / 1000.0},
-                 {"kernel_reports", b.kernel_reports}};
-    json full = {{"run", meta}, {"guest", c.judged ? report : json(nullptr)}};
-    fs::create_directories(ctx.out_dir);
-    std::ofstream(ctx.out_dir / "report.json") << full.dump(2) << "\n";
-    std::ofstream(ctx.out_dir / "summary.md")
-        << summary(ctx, c.judged ? report : json::object(), c, b);
+    conclude(c, report, b);
+    write_results(ctx, b, c, report, raw);
     return c;
 }
 

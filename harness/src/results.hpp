@@ -1,31 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Turning what came back from the guest into results/: the report as JSON,
 // a Markdown summary, and the verdict of the whole run.
 #pragma once
 
 #include "qemu.hpp"
+#include "schema/results.hpp"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace harness {
 
 struct run_context {
-    std::string arch, accel, kernel_version, tree_id, series, commit, mode;
+    // Where and how the run was made; collect adds the verdict and writes it.
+    schema::run_meta meta;
     std::filesystem::path out_dir; // results/<arch>
-    std::string guest_time;        // what guest time measures: wall clock, or icount
 };
 
+// The kinds of check a guest runs; each failure names one.
+enum class check_kind { scenario, abi, fuzz, stress, kmemleak, bench };
+
+struct failure {
+    check_kind kind;
+    std::string name;    // the scenario, the errno row, the bench configuration [and row]
+    std::string message; // the diagnosis, or what went wrong
+};
+
+std::string to_string(check_kind k);
+
+// One line: "scenario NAME: message", "abi: NAME: message", "fuzz: message",
+// "bench NAME: message".
+std::string describe(const failure& f);
+
 struct collected {
-    bool ok = false;               // every check passed and the kernel reported nothing
-    bool judged = false;           // a report came back at all
-    bool nothing_compared = false; // it came back, but pfcheck could judge nothing
-    std::string reason;            // one line: why not ok
+    bool ok = false;     // every check passed and the kernel reported nothing
+    bool judged = false; // a report came back at all
+    int status = 0;      // the exit status this run deserves (exit_codes.hpp)
+    std::string reason;  // one line: why not ok
     int passed = 0, failed = 0, skipped = 0;
-    // One line per failed check: "abi: ...: expected X, got Y" or
-    // "scenario NAME: diagnosis" (or its first problem when no diagnosis).
-    std::vector<std::string> failures;
+    std::vector<failure> failures;
+    std::vector<std::string> kernel_reports; // BUG, WARNING, KASAN... lines of the console
 };
 
 collected collect(const run_context& ctx, const boot_outcome& b,

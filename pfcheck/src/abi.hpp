@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The kernel interface under test: struct pf_stat and the three syscalls.
 #pragma once
 

@@ -6,6 +6,7 @@
 #include "abi_test.hpp"
 
 #include "hostile_memory.hpp"
+#include "schema/results.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -368,15 +369,15 @@ std::string abi_row::expected_string() const {
 }
 
 nlohmann::json to_json(const std::vector<abi_row>& rows) {
-    nlohmann::json out = nlohmann::json::array();
+    std::vector<schema::abi_row> out;
     for (const auto& r : rows)
-        out.push_back({{"proves", r.proves},
-                       {"expected", r.expected_string()},
-                       {"got", r.got_string()},
-                       {"pass", r.pass},
-                       {"skipped", r.skipped},
-                       {"rule", to_string(r.source)},
-                       {"note", r.note}});
+        out.push_back({.proves = r.proves,
+                       .expected = r.expected_string(),
+                       .got = r.got_string(),
+                       .pass = r.pass,
+                       .skipped = r.skipped,
+                       .note = r.note,
+                       .rule = to_string(r.source)});
     return out;
 }
 

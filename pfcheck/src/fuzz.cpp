@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The syscall fuzzer. It runs in rounds: first, alone, a few calls that change
 // the tracking state (cleanup, set_param of new names, filling the table to
 // 64, calls before any set_param); then every thread at once fires hostile

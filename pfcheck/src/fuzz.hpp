@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `pfcheck fuzz`: hostile calls of the three syscalls from several threads,
 // each result checked against the errno table of docs/semantics.md.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What docs/semantics.md section 7 says each call must return, for calls
 // described by what the kernel can see of their arguments. Pure: the fuzzer
 // builds real hostile arguments, describes them here, and compares.

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfcheck as the init of a test guest: mount what the checks need, run them in a
 // child (so that a crash is reported, not a kernel panic), send the report on
 // the results port, and power the machine off.
 #include "guest.hpp"
 
 #include "abi_test.hpp"
-#include "channel.hpp"
+#include "channel/channel.hpp"
 #include "fuzz.hpp"
 #include "run.hpp"
 #include "stress.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Memory shapes for hostile syscall arguments, shared by the errno table
 // (abi_test) and the fuzzer.
 #pragma once

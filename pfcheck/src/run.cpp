@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "run.hpp"
 
 #include "diagnosis.hpp"
 
 #include "observer/observer.hpp"
 #include "oracle/oracle.hpp"
+#include "schema/results.hpp"
 #include "workloads/catalogue.hpp"
 #include "workloads/executor.hpp"
 #include "workloads/uffd.hpp"
@@ -234,61 +236,71 @@ run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
     return r;
 }
 
-static nlohmann::json optional_json(const std::optional<long>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+namespace {
+
+// The verdict as the results schema has it: what the host reads.
+std::vector<schema::vma_row> rows_of(const std::vector<vma_row>& rows) {
+    std::vector<schema::vma_row> out;
+    for (const auto& r : rows)
+        out.push_back({.start = r.area.start,
+                       .end = r.area.end,
+                       .perms = r.area.perms,
+                       .name = r.area.name,
+                       .controlled = r.controlled,
+                       .oracle = r.oracle_count,
+                       .perf = r.perf_count,
+                       .kernel = r.kernel_count,
+                       .agree = r.agree});
+    return out;
 }
 
-nlohmann::json to_json(const verdict& v) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& r : v.rows) {
-        rows.push_back({{"start", r.area.start},
-                        {"end", r.area.end},
-                        {"perms", r.area.perms},
-                        {"name", r.area.name},
-                        {"controlled", r.controlled},
-                        {"oracle", optional_json(r.oracle_count)},
-                        {"perf", optional_json(r.perf_count)},
-                        {"kernel", optional_json(r.kernel_count)},
-                        {"agree", r.agree}});
-    }
+schema::scenario_result result_of(const verdict& v) {
     const auto* s = workloads::find(v.scenario);
-    return {{"scenario", v.scenario},
-            {"proves", s ? s->proves : ""},
-            {"pass", v.pass},
-            {"skipped", v.skipped},
-            {"oracle_total", v.oracle_total},
-            {"perf_total", optional_json(v.perf_total)},
-            {"kernel_total", optional_json(v.kernel_total)},
-            {"perf", v.perf_status},
-            {"slots", {{"base", v.slots.base}, {"slot_bytes", v.slots.slot_bytes}}},
-            {"problems", v.problems},
-            {"diagnoses", v.diagnoses},
-            {"vmas", rows}};
+    schema::scenario_result out{.scenario = v.scenario,
+                                .proves = s ? s->proves : "",
+                                .pass = v.pass,
+                                .skipped = v.skipped,
+                                .oracle_total = v.oracle_total,
+                                .perf_total = v.perf_total,
+                                .kernel_total = v.kernel_total,
+                                .perf = v.perf_status,
+                                .slots = {.base = v.slots.base, .slot_bytes = v.slots.slot_bytes},
+                                .problems = v.problems,
+                                .diagnoses = v.diagnoses};
+    out.vmas = rows_of(v.rows);
+    for (std::size_t i = 1; i < v.records.size(); ++i) {
+        const auto& r = v.records[i];
+        out.other_names.push_back({.name = r.name,
+                                   .oracle_total = r.oracle_total,
+                                   .perf_total = r.perf_total,
+                                   .kernel_total = r.kernel_total,
+                                   .vmas = rows_of(r.rows)});
+    }
+    return out;
+}
+
+} // namespace
+
+nlohmann::json to_json(const verdict& v) {
+    return result_of(v);
 }
 
 nlohmann::json to_json(const run_report& r) {
-    nlohmann::json all = nlohmann::json::array();
+    schema::run_report out{.kernel_release = kernel_release(),
+                           .kernel_model = r.kernel_model,
+                           .fatal = r.fatal,
+                           .passed = r.passed(),
+                           .failed = r.failed(),
+                           .skipped = r.skipped()};
     for (const auto& v : r.verdicts)
-        all.push_back(to_json(v));
-    nlohmann::json bugs = nlohmann::json::array();
-    if (r.diagnosis)
+        out.scenarios.push_back(result_of(v));
+    if (r.diagnosis) {
         for (const auto& b : r.diagnosis->bugs)
-            bugs.push_back({{"id", b.id},
-                            {"bug", b.bug},
-                            {"mechanism", b.mechanism},
-                            {"alternatives", b.alternatives},
-                            {"scenarios", b.scenarios},
-                            {"evidence", b.evidence}});
-    return {{"kernel_release", kernel_release()},
-            {"kernel_model", r.kernel_model},
-            {"bugs", bugs},
-            {"unexplained", r.diagnosis ? r.diagnosis->unexplained : std::vector<std::string>{}},
-            {"diagnosis_seconds", r.diagnosis ? r.diagnosis->seconds : 0.0},
-            {"fatal", r.fatal},
-            {"passed", r.passed()},
-            {"failed", r.failed()},
-            {"skipped", r.skipped()},
-            {"scenarios", all}};
+            out.bugs.push_back({b.id, b.bug, b.mechanism, b.alternatives, b.scenarios, b.evidence});
+        out.unexplained = r.diagnosis->unexplained;
+        out.diagnosis_seconds = r.diagnosis->seconds;
+    }
+    return out;
 }
 
 std::string to_text(const verdict& v) {

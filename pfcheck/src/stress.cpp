@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The race stress: tracked processes fork, write, exec and exit in a loop
 // while other threads call set_param, get_info and cleanup without pause.
 // Every result must be one the contract allows at some moment of the race;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `pfcheck stress`: tracked processes fork, write, exec and exit in a loop
 // while threads call the three syscalls without pause, for a bounded time.
 #pragma once

@@ -1,15 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pfcheck-report: turns the latest runs under results/ into what a report
 // needs: verdict, overhead and oracle tables (Markdown, CSV, LaTeX booktabs),
-// plots (SVG and PNG, by gnuplot), and results/README.md saying what each
-// file is and which kernel, architecture, accelerator and commit made it.
-// Exit status: 0 written; 1 something asked for could not be made (no
-// gnuplot, a broken input); 2 usage; 3 there was nothing to report.
+// plots (SVG and PNG, by gnuplot), and results/report/README.md saying what
+// each file is and which kernel, architecture, accelerator and commit made it.
+// Exit status: exit_code below.
 #include "files.hpp"
 #include "process.hpp"
 #include "report/overhead.hpp"
+#include "report/results.hpp"
 #include "report/table.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -23,6 +25,13 @@ using nlohmann::json;
 using namespace report;
 
 namespace {
+
+namespace exit_code {
+constexpr int written = 0;           // everything asked for was made
+constexpr int incomplete = 1;        // something could not be made (no gnuplot, a broken input)
+constexpr int usage = 2;             // the command line is wrong
+constexpr int nothing_to_report = 3; // no run under results/ to report on
+} // namespace exit_code
 
 struct provenance {
     std::string file, what, kernel, arch, accel, guest_time, commit, written;
@@ -52,12 +61,9 @@ std::optional<json> load(context& c, const fs::path& p) {
     return j;
 }
 
-void note_input(context& c, const fs::path& p, const json& j, const std::string& what) {
-    const json run = j.value("run", json::object());
-    c.inputs.push_back(
-        {rel(c, p), what, run.value("kernel", "?") + " (" + run.value("series", "?") + ")",
-         run.value("arch", "?"), run.value("accel", "?"), run.value("guest_time", "wall clock"),
-         run.value("commit", "?"), run.value("written", "?")});
+void note_input(context& c, const fs::path& p, const schema::run_meta& m, const std::string& what) {
+    c.inputs.push_back({rel(c, p), what, m.kernel + " (" + m.series + ")", m.arch, m.accel,
+                        m.guest_time, m.commit, m.written});
 }
 
 void wrote_table(context& c, const table& t, const std::string& name, const std::string& what) {
@@ -86,74 +92,15 @@ void plot(context& c, const std::string& name, const std::string& body, const st
     c.outputs.push_back({"report/" + name + ".{svg,png}", what});
 }
 
-// Per-scenario verdicts of one run, and the per-VMA plot of one scenario.
-void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario) {
-    auto j = load(c, dir / "report.json");
-    if (!j || !j->value("guest", json()).is_object() || !(*j)["guest"].contains("run"))
-        return;
-    const json& run = (*j)["guest"]["run"];
-    const json meta = j->value("run", json::object());
-    std::string name = dir.filename().string();
-    note_input(c, dir / "report.json", *j, "verdicts");
-    table t;
-    t.caption = "pfcheck verdicts: " + meta.value("kernel", "?") + " " + meta.value("arch", "?") +
-                " (series " + meta.value("series", "?") + ", kernel model " +
-                run.value("kernel_model", "?") + ")";
-    t.header = {"scenario", "oracle", "perf", "kernel", "verdict", "diagnosis"};
-    t.latex_columns = "lrrrlp{5.5cm}";
-    auto cell = [](const json& v) { return v.is_null() ? std::string("-") : v.dump(); };
-    const json* chosen = nullptr;
-    static const json none = json::array();
-    const json& scenarios = run.contains("scenarios") ? run["scenarios"] : none;
-    for (const auto& s : scenarios) {
-        std::string diag;
-        for (const auto& d : s.value("diagnoses", json::array()))
-            diag += (diag.empty() ? "" : "; ") + d.get<std::string>();
-        t.rows.push_back(
-            {s.value("scenario", ""), cell(s["oracle_total"]), cell(s["perf_total"]),
-             cell(s["kernel_total"]),
-             !s.value("skipped", "").empty() ? "SKIP" : (s.value("pass", false) ? "pass" : "FAIL"),
-             s.value("skipped", "").empty() ? diag : s.value("skipped", "")});
-        if (s.value("scenario", "") == plot_scenario)
-            chosen = &s;
-    }
-    t.note = "The oracle counts the scenario's own regions; perf and the kernel count every VMA "
-             "of the process. " +
-             std::to_string(run.value("passed", 0)) + " passed, " +
-             std::to_string(run.value("failed", 0)) + " failed.";
-    wrote_table(c, t, "verdicts-" + name, "per-scenario verdicts of results/" + name);
-    if (!chosen) {
-        c.problems.push_back("results/" + name + " has no scenario '" + plot_scenario +
-                             "' to plot per VMA");
-        return;
-    }
-    // One cluster per VMA with any count, or controlled by the scenario.
-    std::ostringstream data;
-    data << "# vma oracle perf kernel\n";
+// The per-VMA plot of one scenario: oracle, perf and kernel side by side.
+void plot_per_vma(context& c, const std::string& name, const schema::run_meta& meta,
+                  const schema::scenario_result& s) {
     int shown = 0;
-    const json vmas = chosen->value("vmas", json::array());
-    for (const auto& v : vmas) {
-        auto num = [](const json& x) { return x.is_number() ? x.dump() : std::string("NaN"); };
-        bool any = (v["kernel"].is_number() && v["kernel"].get<long>() > 0) ||
-                   (v["perf"].is_number() && v["perf"].get<long>() > 0) ||
-                   v.value("controlled", false);
-        if (!any || v.value("perms", "") == "---p")
-            continue;
-        std::string label = v.value("name", "");
-        if (label.empty())
-            label = v.value("controlled", false) ? "scenario" : "anon";
-        char addr[32];
-        std::snprintf(addr, sizeof addr, "%lx", v.value("start", 0UL));
-        data << "\"" << label << "\\n"
-             << addr << "\" " << num(v["oracle"]) << " " << num(v["perf"]) << " "
-             << num(v["kernel"]) << "\n";
-        ++shown;
-    }
-    fs::path dat = c.out / ("per-vma-" + name + "-" + plot_scenario + ".dat");
-    std::ofstream(dat) << data.str();
+    std::string id = name + "-" + s.scenario;
+    fs::path dat = c.out / ("per-vma-" + id + ".dat");
+    std::ofstream(dat) << per_vma_data(s, shown);
     std::string body =
-        "set title \"" + plot_scenario + " on " + meta.value("kernel", "?") + " " +
-        meta.value("arch", "?") +
+        "set title \"" + s.scenario + " on " + meta.kernel + " " + meta.arch +
         ": CoW faults per VMA\"\nset style data histograms\nset style histogram "
         "clustered gap 1\nset style fill solid 0.8 border -1\nset ylabel 'CoW faults'\nset "
         "yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\nset key top left\nset xtics rotate by -30 "
@@ -162,10 +109,34 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
         dat.string() +
         "' using 2:xtic(1) title 'oracle (scenario regions only)', '' using 3 title 'perf', '' "
         "using 4 title 'kernel (pf_get_info)'\n";
-    plot(c, "per-vma-" + name + "-" + plot_scenario, body,
-         "per-VMA CoW faults of " + plot_scenario + " (" + std::to_string(shown) +
+    plot(c, "per-vma-" + id, body,
+         "per-VMA CoW faults of " + s.scenario + " (" + std::to_string(shown) +
              " VMAs with counts), oracle vs perf vs kernel");
     c.outputs.push_back({"report/" + dat.filename().string(), "the plot's data"});
+}
+
+// Per-scenario verdicts of one run, and the per-VMA plot of one scenario.
+void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario) {
+    std::string why, name = dir.filename().string();
+    auto f = schema::read_report_file(dir / "report.json", why);
+    if (!f) {
+        c.problems.push_back(rel(c, dir / "report.json") + " " + why + ": skipped");
+        return;
+    }
+    if (!f->guest || !f->guest->run)
+        return;
+    const auto& run = *f->guest->run;
+    note_input(c, dir / "report.json", f->run, "verdicts");
+    wrote_table(c, verdict_table(f->run, run), "verdicts-" + name,
+                "per-scenario verdicts of results/" + name);
+    auto chosen = std::find_if(run.scenarios.begin(), run.scenarios.end(),
+                               [&](const auto& s) { return s.scenario == plot_scenario; });
+    if (chosen == run.scenarios.end()) {
+        c.problems.push_back("results/" + name + " has no scenario '" + plot_scenario +
+                             "' to plot per VMA");
+        return;
+    }
+    plot_per_vma(c, name, f->run, *chosen);
 }
 
 // The overhead tables, targets and plot of one architecture and guest-time mode.
@@ -178,11 +149,17 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
         auto j = load(c, p);
         if (!j)
             continue;
-        if (std::string why = add_samples(*j, s); !why.empty()) {
+        std::string why;
+        auto meta = schema::parse_as<schema::run_meta>(j->value("run", json::object()), why);
+        if (!meta) {
+            c.problems.push_back(rel(c, p) + " " + why);
+            continue;
+        }
+        if (why = add_samples(*j, s); !why.empty()) {
             c.problems.push_back(rel(c, p) + ": " + why);
             continue;
         }
-        note_input(c, p, *j, "benchmarks, " + std::string(kernel) + " kernel");
+        note_input(c, p, *meta, "benchmarks, " + std::string(kernel) + " kernel");
         any = true;
     }
     if (!any)
@@ -244,21 +221,13 @@ void oracle_throughput(context& c, std::ostringstream& console) {
     console << to_markdown(t) << "\n";
 }
 
-void write_readme(const context& c) {
-    std::ofstream md(c.results / "README.md");
-    md << "# results/\n\nWritten by `make report` on " << harness::now_utc()
-       << ". Every figure comes from a run on this machine; nothing here is committed.\n\n"
-          "## Runs (what `make`, `make check`, `make bench`, `make mutants` wrote)\n\n"
-          "| folder | what is in it |\n|---|---|\n"
-          "| `ARCH/` (i386, x86_64) | one `make` run: `summary.md` (verdict, errno table, "
-          "scenarios), `report.json` (everything, per VMA), `console.log` (the guest's "
-          "console), `results.raw` (the framed report), `kernel-build.log`, `guest-build.log` "
-          "|\n"
-          "| `bench/ARCH/{icount,wall}-{vanilla,patched}/` | `make bench`: the same files, "
-          "with Google Benchmark figures in `report.json` |\n"
-          "| `bench/oracle.json` | `make bench`: the oracle's throughput on the host |\n"
-          "| `mutants/` | `make mutants`: `summary.md`, `summary.csv` (kill table), one "
-          "folder per mutant |\n\n## Inputs of this report\n\n"
+// report/README.md: what each file of the report is, and which runs it
+// comes from. (results/README.md says what the runs write.)
+void write_index(const context& c) {
+    std::ofstream md(c.out / "README.md");
+    md << "# results/report/\n\nWritten by `make report` on " << harness::now_utc()
+       << ". Every figure comes from a run on this machine; nothing here is committed. "
+          "Paths are relative to `results/`.\n\n## Inputs of this report\n\n"
           "| file | what | kernel (series) | arch | accelerator | guest time | commit | written "
           "|\n|---|---|---|---|---|---|---|---|\n";
     for (const auto& i : c.inputs)
@@ -291,7 +260,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--run", runs, "results/NAME folders whose verdicts are tabulated")
         ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? exit_code::written : exit_code::usage;
+    }
 
     c.results = fs::absolute(c.results);
     c.out = c.results / "report";
@@ -312,7 +285,7 @@ int main(int argc, char** argv) {
                 for (const char* timing : {"icount", "wall"})
                     overheads += overhead(c, e.path().filename().string(), timing, console);
     oracle_throughput(c, console);
-    write_readme(c);
+    write_index(c);
 
     std::cout << console.str();
     for (const auto& p : c.problems)
@@ -322,10 +295,10 @@ int main(int argc, char** argv) {
                      "pfcheck-report: nothing to report under %s: run `make` (and `make "
                      "bench`) first\n",
                      c.results.c_str());
-        return 3;
+        return exit_code::nothing_to_report;
     }
     std::printf("pfcheck-report: %zu inputs, %zu outputs in %s (%d overhead sets); index: %s\n",
                 c.inputs.size(), c.outputs.size(), c.out.c_str(), overheads,
-                (c.results / "README.md").c_str());
-    return c.problems.empty() ? 0 : 1;
+                (c.out / "README.md").c_str());
+    return c.problems.empty() ? exit_code::written : exit_code::incomplete;
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs a command that must fail in a known way: usage
 #   expect_failure.sh STATUS PATTERN -- COMMAND...
 # Passes when COMMAND exits with STATUS and its standard error contains

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Makes DIR a tiny "kernel tree" (a Makefile with a version, nothing else):
 # the 6.1 series cannot apply to it.
 set -eu

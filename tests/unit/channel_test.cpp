@@ -1,8 +1,9 @@
-#include "channel.hpp"
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "channel/channel.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-using namespace pfcheck::channel;
+using namespace channel;
 
 BOOST_AUTO_TEST_SUITE(results_channel)
 

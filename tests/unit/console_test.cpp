@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which console lines fail a run: the kernel reporting a bug in itself, not a
 // user program's fault and not pfcheck's own words.
 #include "qemu.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The fuzzer's oracle: each row is one line of the errno table of
 // docs/semantics.md section 7, in its order of precedence.
 #include "fuzz_model.hpp"

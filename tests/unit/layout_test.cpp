@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "oracle/layout.hpp"
 
 #include <boost/test/unit_test.hpp>

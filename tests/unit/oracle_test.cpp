@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Hand-worked cases: each test states the page-table story that justifies it.
 #include "oracle/oracle.hpp"
 #include "oracle/script.hpp"

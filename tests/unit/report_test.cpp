@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The report's arithmetic and formats: quartiles, ratios, targets, escaping.
 #include "report/overhead.hpp"
 #include "report/stats.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // VMA layouts and binning: the same rule the kernel applies in pf_get_info.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // From the guest benchmarks' JSON to figures: ns per item for each
 // benchmark and configuration, ratios against the vanilla kernel, and the
 // issue's targets checked against them.

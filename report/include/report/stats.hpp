@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Robust summaries of repeated measurements: median and interquartile range.
 #pragma once
 

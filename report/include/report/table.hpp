@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A table the report writes three ways: Markdown (to read and paste), CSV
 // (to reprocess) and a LaTeX booktabs fragment (for \input in a report).
 #pragma once

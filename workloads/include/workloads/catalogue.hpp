@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The scenario catalogue: every workload pfcheck runs, one row each.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Userfaultfd write-protect: the one way to make the kernel retry a write
 // fault on a present page (handle_userfault() returns VM_FAULT_RETRY once the
 // fault is resolved), so that a kernel counting retries twice shows it.

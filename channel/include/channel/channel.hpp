@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The results channel between the guest and the host: a frame around the
 // JSON report, so that a truncated or garbled stream is detected, not parsed.
 #pragma once
@@ -5,7 +6,7 @@
 #include <optional>
 #include <string>
 
-namespace pfcheck::channel {
+namespace channel {
 
 // BEGIN line, payload, END line with the payload's length and CRC-32.
 std::string frame(const std::string& payload);
@@ -18,4 +19,4 @@ struct unframed {
 // Finds the last complete frame in `stream` (console noise around it is fine).
 unframed unframe(const std::string& stream);
 
-} // namespace pfcheck::channel
+} // namespace channel

@@ -1,10 +1,11 @@
-#include "channel.hpp"
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "channel/channel.hpp"
 
 #include <boost/crc.hpp>
 #include <cstdio>
 #include <cstdlib>
 
-namespace pfcheck::channel {
+namespace channel {
 
 namespace {
 const std::string begin_mark = "PFCHECK-RESULTS-BEGIN\n";
@@ -44,4 +45,4 @@ unframed unframe(const std::string& stream) {
     return {payload, {}};
 }
 
-} // namespace pfcheck::channel
+} // namespace channel

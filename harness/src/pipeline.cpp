@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "pipeline.hpp"
+
+#include "guest_build.hpp"
+#include "kernel_build.hpp"
+#include "kernel_tree.hpp"
+#include "process.hpp"
+#include "qemu.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+
+namespace fs = std::filesystem;
+
+namespace harness {
+
+namespace {
+
+// The one table of modes and their words.
+constexpr std::pair<run_mode, const char*> mode_words[] = {{run_mode::check, "check"},
+                                                           {run_mode::verify, "verify"},
+                                                           {run_mode::abi, "abi"},
+                                                           {run_mode::bench, "bench"},
+                                                           {run_mode::debug, "debug"}};
+
+// The kernel tree under test and, once needed, Debian's: it is the tree
+// under test unless KSRC names another, and it provides libperf's source,
+// needed only once the kernel is built.
+struct sources {
+    kernel_tree tree;
+    std::optional<kernel_tree> debian;
+};
+
+bool need_debian(sources& s, const options& o, std::string& why) {
+    if (!s.debian)
+        s.debian = debian_tree(o.cache, why);
+    return s.debian.has_value();
+}
+
+// KSRC, Debian's tree, or (the benchmarks' baseline) its pristine worktree.
+bool choose_tree(options& o, sources& s, std::string& why) {
+    if (!o.ksrc.empty() && !o.pristine) {
+        auto user = user_tree(o.ksrc, o.cache, why);
+        if (user)
+            s.tree = *user;
+        return user.has_value();
+    }
+    if (!need_debian(s, o, why))
+        return false;
+    s.tree = *s.debian;
+    if (!o.pristine)
+        return true;
+    auto vanilla = pristine_tree(*s.debian, o.cache, why);
+    if (vanilla)
+        s.tree = *vanilla;
+    o.series = "none";
+    return vanilla.has_value();
+}
+
+// Settles o.series (the default follows the tree's version; "none" is
+// empty) and returns its name for the report.
+std::string choose_series(options& o, const kernel_tree& tree) {
+    if (o.series.empty())
+        o.series = o.project / "patch" / (tree.major < 5 ? "linux-4.15" : "linux-6.1");
+    if (o.series == "none") {
+        o.series.clear();
+        return "none (the tree as given)";
+    }
+    o.series = fs::absolute(o.series);
+    return o.series.lexically_relative(o.project).string();
+}
+
+std::optional<kernel_image> build_image(const options& o, const kernel_tree& tree,
+                                        const fs::path& out_dir, std::string& why) {
+    build_request br{.tree = tree,
+                     .arch = o.arch,
+                     .fragments = {o.project / "harness/kconfig/base.config",
+                                   o.project / "harness/kconfig" / (o.arch + ".config")},
+                     .cache = o.cache,
+                     .log = out_dir / "kernel-build.log",
+                     .variant = o.variant};
+    br.fragments.insert(br.fragments.end(), o.fragments.begin(), o.fragments.end());
+    fs::remove(br.log);
+    return build_kernel(br, why);
+}
+
+// The static pfcheck for this kernel's headers, as /init of an initramfs
+// (with pfbench and its libraries for the benchmarks). Fails with the step.
+std::optional<fs::path> build_initramfs(const options& o, const kernel_tree& debian,
+                                        const kernel_image& image, const fs::path& out_dir,
+                                        std::string& step, std::string& why) {
+    guest_request gr{.arch = o.arch,
+                     .project = o.project,
+                     .libperf_source = debian.src,
+                     .kernel_headers = image.headers,
+                     .cache = o.cache,
+                     .log = out_dir / "guest-build.log",
+                     .build_name = o.pristine ? "vanilla" : ""};
+    fs::remove(gr.log);
+    step = "guest";
+    auto pfcheck = build_guest(gr, why);
+    if (!pfcheck)
+        return std::nullopt;
+    step = "initramfs";
+    fs::path initrd = image.build_dir / "pfcheck-initramfs.cpio";
+    std::vector<initramfs_file> files = {{"init", *pfcheck}};
+    if (o.mode == run_mode::bench &&
+        !add_with_libraries(pfcheck->parent_path() / "pfbench", "bin/pfbench", files, why))
+        return std::nullopt;
+    if (!pack_initramfs(files, initrd, why))
+        return std::nullopt;
+    return initrd;
+}
+
+boot_request boot_plan(const options& o, const kernel_image& image, const fs::path& initrd,
+                       const fs::path& out_dir) {
+    boot_request r{.arch = o.arch,
+                   .qemu = o.qemu,
+                   .kernel = image.bzimage,
+                   .initrd = initrd,
+                   .guest_args = mode_word(o.mode),
+                   .extra_cmdline = o.cmdline,
+                   .accel = o.accel,
+                   .icount = o.icount,
+                   .cpus = o.cpus,
+                   .console_log = out_dir / "console.log",
+                   .results_file = out_dir / "results.raw",
+                   .timeout = std::chrono::seconds(o.timeout)};
+    for (const auto& s : o.scenarios)
+        r.guest_args += " " + s;
+    for (const auto& p : o.params)
+        r.guest_args += " " + p;
+    return r;
+}
+
+// Where and how the run is made, for report.json and summary.md.
+run_context context_of(const options& o, const kernel_tree& tree, const std::string& series,
+                       const fs::path& out_dir) {
+    std::string commit = capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out;
+    if (!commit.empty() && commit.back() == '\n')
+        commit.pop_back();
+    return {.meta = {.arch = o.arch,
+                     .accel = o.accel,
+                     .kernel = tree.version,
+                     .tree = tree.id,
+                     .series = series,
+                     .commit = commit,
+                     .mode = mode_word(o.mode),
+                     .guest_time =
+                         o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock"},
+            .out_dir = out_dir};
+}
+
+// Boots, collects what came back, and says what it means.
+run_result boot_and_judge(const options& o, const run_context& ctx, const kernel_image& image,
+                          const fs::path& initrd) {
+    auto req = boot_plan(o, image, initrd, ctx.out_dir);
+    say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") + "), " + mode_word(o.mode) +
+                    ", deadline " + std::to_string(o.timeout) +
+                    " s; console: " + req.console_log.string());
+    auto c = collect(ctx, boot(req), req.results_file);
+    say("result", std::to_string(c.passed) + " passed, " + std::to_string(c.failed) + " failed, " +
+                      std::to_string(c.skipped) +
+                      " skipped; report: " + (ctx.out_dir / "summary.md").string());
+    if (!c.ok) {
+        std::fprintf(stderr, "pfcheck-harness: %s (console: %s)\n", c.reason.c_str(),
+                     req.console_log.c_str());
+        return {c.status, c, c.reason};
+    }
+    std::printf("%d passed, %d failed\n", c.passed, c.failed);
+    return {exit_code::passed, c, {}};
+}
+
+} // namespace
+
+std::string mode_word(run_mode m) {
+    for (const auto& [mode, word] : mode_words)
+        if (mode == m)
+            return word;
+    return "check";
+}
+
+const std::map<std::string, run_mode>& modes_by_word() {
+    static const std::map<std::string, run_mode> all = [] {
+        std::map<std::string, run_mode> m;
+        for (const auto& [mode, word] : mode_words)
+            m[word] = mode;
+        return m;
+    }();
+    return all;
+}
+
+fs::path default_cache() {
+    if (const char* x = std::getenv("PFCHECK_CACHE"))
+        return x;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"))
+        return fs::path(x) / "pfcheck";
+    if (const char* h = std::getenv("HOME"))
+        return fs::path(h) / ".cache" / "pfcheck";
+    return "/var/tmp/pfcheck";
+}
+
+run_result fail(const std::string& step, const std::string& why) {
+    std::fprintf(stderr, "pfcheck-harness: %s: %s\n", step.c_str(), why.c_str());
+    return {exit_code::not_judged, {}, step + ": " + why};
+}
+
+run_result run_all(options o) {
+    o.project = fs::absolute(o.project);
+    std::string why, step;
+    sources src;
+    if (!choose_tree(o, src, why))
+        return fail("source", why);
+    std::string series = choose_series(o, src.tree);
+    say("source", src.tree.id + " (" + src.tree.version + "), series: " + series);
+    for (auto& p : o.extra_patches)
+        p = fs::absolute(p);
+    if (!apply_series(src.tree, o.series, why, o.extra_patches))
+        return fail("patch", why);
+
+    fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);
+    fs::create_directories(out_dir);
+    auto image = build_image(o, src.tree, out_dir, why);
+    if (!image)
+        return fail("build", why);
+    if (!need_debian(src, o, why))
+        return fail("source", why);
+    auto initrd = build_initramfs(o, *src.debian, *image, out_dir, step, why);
+    if (!initrd)
+        return fail(step, why);
+    return boot_and_judge(o, context_of(o, src.tree, series, out_dir), *image, *initrd);
+}
+
+} // namespace harness

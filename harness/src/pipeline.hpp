@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// One run of the harness, from kernel source to a verdict: prepare the tree,
+// apply the patch series, build a minimal kernel and the static guest
+// program, boot it under QEMU, and write what came back under results/.
+#pragma once
+
+#include "exit_codes.hpp"
+#include "results.hpp"
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace harness {
+
+// What the guest runs.
+enum class run_mode {
+    check,  // the errno table and the scenarios
+    verify, // the scenarios
+    abi,    // the errno table
+    bench,  // the fault-path benchmarks (pfbench)
+    debug,  // the errno table, the fuzzer, the race stress, the scenarios, a kmemleak scan
+};
+
+// The mode's word, which the guest reads first on its command line.
+std::string mode_word(run_mode m);
+// Every mode by its word, for the harness's own command line.
+const std::map<std::string, run_mode>& modes_by_word();
+
+// Where trees, builds and ccache live: PFCHECK_CACHE, else the XDG cache.
+std::filesystem::path default_cache();
+
+struct options {
+    std::string arch = "i386";
+    run_mode mode = run_mode::check;
+    std::filesystem::path ksrc, series, cache = default_cache(), results = "results", project = ".";
+    std::string accel = "tcg";
+    int timeout = 900;
+    std::vector<std::string> scenarios;
+    std::vector<std::filesystem::path> fragments;
+    std::string cmdline;
+    std::string out_name; // results/<out_name>; default: the architecture
+    std::vector<std::filesystem::path> extra_patches;
+    std::vector<std::string> params; // KEY=VALUE for the guest (calls=, seconds=, reps=)
+    std::string variant = "default"; // build directory variant (debug kernels apart)
+    int cpus = 1;
+    std::string qemu;      // QEMU program (default: qemu-system-ARCH)
+    bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
+    bool icount = false;   // QEMU -icount: guest time counts guest instructions
+};
+
+struct run_result {
+    int code = exit_code::not_judged;
+    collected c;
+    std::string reason; // one line, when code != 0
+};
+
+// Says "pfcheck-harness: STEP: WHY" on standard error; a result that judged nothing.
+run_result fail(const std::string& step, const std::string& why);
+
+run_result run_all(options o);
+
+} // namespace harness
