@@ -36,6 +36,63 @@ void write_header(std::ostream& md, const schema::run_meta& m) {
        << ", written " << m.written << "\n\n";
 }
 
+// "Your kernel: N bugs found", each with its evidence and where it usually
+// lives; then what no known bug explains.
+void write_bugs(std::ostream& md, const schema::run_report& run) {
+    std::size_t n = run.bugs.size();
+    int judged = 0;
+    for (const auto& s : run.scenarios)
+        judged += s.skipped.empty();
+    if (n == 0 && run.unexplained.empty()) {
+        md << "## Your kernel: no bug found\n\nEvery one of the " << judged
+           << " scenarios that ran matches a correct kernel.\n\n";
+        return;
+    }
+    md << "## Your kernel: " << n << (n == 1 ? " bug" : " bugs") << " found";
+    if (!run.unexplained.empty())
+        md << ", and " << run.unexplained.size() << " scenarios no known bug explains";
+    md << "\n\n";
+    int i = 0;
+    for (const auto& b : run.bugs) {
+        md << ++i << ". **" << b.bug << "** (`" << b.id << "`)\n"
+           << "   - where it usually lives: " << b.mechanism << "\n"
+           << "   - seen in " << b.scenarios.size()
+           << (b.scenarios.size() == 1 ? " scenario:" : " scenarios:");
+        for (std::size_t j = 0; j < b.scenarios.size(); ++j)
+            md << (j ? ", " : " ") << b.scenarios[j];
+        md << "\n";
+        for (const auto& e : b.evidence)
+            md << "   - " << e << "\n";
+        if (!b.alternatives.empty()) {
+            md << "   - the scenarios cannot tell it from:";
+            for (const auto& a : b.alternatives)
+                md << " `" << a << "`";
+            md << "\n";
+        }
+    }
+    if (!run.unexplained.empty()) {
+        md << "\nNot explained by any known bug (the closest combination, and what differs):\n\n";
+        for (const auto& u : run.unexplained)
+            md << "- " << u << "\n";
+    }
+    md << "\n";
+}
+
+// The errno rows that fail, before the whole table.
+void write_failed_rows(std::ostream& md, const std::vector<schema::abi_row>& rows) {
+    std::vector<const schema::abi_row*> failed;
+    for (const auto& r : rows)
+        if (!r.pass && !r.skipped)
+            failed.push_back(&r);
+    if (failed.empty())
+        return;
+    md << "## Errno and permission rows that fail\n\n";
+    for (const auto* r : failed)
+        md << "- " << r->proves << ": expected " << r->expected << ", got " << r->got << " ("
+           << r->rule << " rule)\n";
+    md << "\n";
+}
+
 } // namespace
 
 table scenario_table(const schema::run_report& run) {
@@ -49,16 +106,20 @@ table scenario_table(const schema::run_report& run) {
 
 table abi_table(const std::vector<schema::abi_row>& rows) {
     table t;
-    t.header = {"check", "expected", "got", "result"};
+    t.header = {"check", "rule", "expected", "got", "result"};
     for (const auto& r : rows)
-        t.rows.push_back(
-            {r.proves, r.expected, r.got, r.skipped ? "skip" : (r.pass ? "pass" : "FAIL")});
+        t.rows.push_back({r.proves, r.rule, r.expected, r.got,
+                          r.skipped ? "skip" : (r.pass ? "pass" : "FAIL")});
     return t;
 }
 
 std::string summary_markdown(const schema::report_file& f) {
     std::ostringstream md;
     write_header(md, f.run);
+    if (f.guest && f.guest->run && f.guest->run->fatal.empty())
+        write_bugs(md, *f.guest->run);
+    if (f.guest && f.guest->abi)
+        write_failed_rows(md, *f.guest->abi);
     if (f.guest && f.guest->abi)
         md << "## Errno and permission table\n\n" << to_markdown(abi_table(*f.guest->abi)) << "\n";
     if (f.guest && f.guest->run) {
