@@ -81,6 +81,9 @@ std::optional<kernel_image> build_image(const options& o, const kernel_tree& tre
                      .cache = o.cache,
                      .log = out_dir / "kernel-build.log",
                      .variant = o.variant};
+    // KUnit exists from 5.5: the series' in-kernel tests run at boot there.
+    if (tree.major > 5 || (tree.major == 5 && tree.minor >= 5))
+        br.fragments.push_back(o.project / "harness/kconfig/kunit.config");
     br.fragments.insert(br.fragments.end(), o.fragments.begin(), o.fragments.end());
     fs::remove(br.log);
     return build_kernel(br, why);

@@ -16,6 +16,22 @@ bool is_kernel_report(const std::string& line) {
     return std::regex_search(line, re);
 }
 
+std::optional<std::pair<std::string, bool>> ktap_reader::read(const std::string& console_line) {
+    // "[    1.234567]     ok 1 pf_test_binning_at_edges", the time stamp optional.
+    static const std::regex stamp(R"(^\[\s*[0-9.]+\] ?)");
+    static const std::regex subtest(R"(^    # Subtest: (\S+))");
+    static const std::regex result(R"(^    (not )?ok \d+ (\S+))");
+    std::string line = std::regex_replace(console_line, stamp, "", std::regex_constants::format_first_only);
+    std::smatch m;
+    if (std::regex_search(line, m, subtest)) {
+        suite = m[1];
+        return std::nullopt;
+    }
+    if (suite.empty() || !std::regex_search(line, m, result))
+        return std::nullopt;
+    return std::make_pair(suite + "." + m[2].str(), !m[1].matched);
+}
+
 boot_outcome boot(const boot_request& r) {
     boot_outcome out;
     fs::create_directories(r.console_log.parent_path());
@@ -38,11 +54,16 @@ boot_outcome boot(const boot_request& r) {
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
     c.log = r.console_log;
     c.timeout = r.timeout;
+    ktap_reader ktap;
     c.on_line = [&](const std::string& raw) {
         std::string line = raw;
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
         out.any_output = true;
+        if (auto k = ktap.read(line)) {
+            out.kunit.push_back(*k);
+            say("guest", "kunit " + k->first + ": " + (k->second ? "ok" : "FAIL"));
+        }
         if (is_kernel_report(line)) {
             out.kernel_reports.push_back(line);
             say("guest", "KERNEL: " + line);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct boot_outcome {
     std::chrono::milliseconds elapsed{0};
     // Kernel reports seen on the console (BUG, WARNING, Oops, panic).
     std::vector<std::string> kernel_reports;
+    // KUnit's results (KTAP on the console): "suite.case" -> passed.
+    std::vector<std::pair<std::string, bool>> kunit;
     bool panicked = false;
     bool any_output = false;
 };
@@ -38,5 +41,13 @@ boot_outcome boot(const boot_request& r);
 
 // True when a console line is the kernel reporting a bug in itself.
 bool is_kernel_report(const std::string& line);
+
+// Follows KUnit's KTAP lines on the console: the current suite, and each
+// test case's result, as "suite.case" and whether it passed.
+struct ktap_reader {
+    std::string suite;
+    // A result when the line is a test case's "ok N name" or "not ok N name".
+    std::optional<std::pair<std::string, bool>> read(const std::string& console_line);
+};
 
 } // namespace harness

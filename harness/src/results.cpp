@@ -110,6 +110,16 @@ void count_bench(const std::map<std::string, schema::bench_config>& bench, colle
     }
 }
 
+// KUnit's test cases, run inside the guest kernel at boot: one check each.
+void count_kunit(const boot_outcome& b, collected& c) {
+    for (const auto& [name, ok] : b.kunit) {
+        if (ok)
+            ++c.passed;
+        else
+            fail(c, check_kind::kunit, name, "the KUnit test case failed (see console.log)");
+    }
+}
+
 // Counts every check of the report; the reason when pfcheck could not judge.
 void judge(const schema::guest_report& g, collected& c) {
     if (!g.fatal.empty())
@@ -186,7 +196,8 @@ void write_results(const run_context& ctx, const boot_outcome& b, const collecte
 
 std::string to_string(check_kind k) {
     // In the order of the enum.
-    constexpr const char* names[] = {"scenario", "abi", "fuzz", "stress", "kmemleak", "bench"};
+    constexpr const char* names[] = {"scenario", "abi",   "fuzz", "stress",
+                                     "kmemleak", "bench", "kunit"};
     return names[static_cast<int>(k)];
 }
 
@@ -194,6 +205,7 @@ std::string describe(const failure& f) {
     switch (f.kind) {
     case check_kind::scenario:
     case check_kind::bench:
+    case check_kind::kunit:
         return to_string(f.kind) + " " + f.name + ": " + f.message;
     case check_kind::abi:
         return "abi: " + f.name + ": " + f.message;
@@ -208,6 +220,7 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
     auto report = receive(b, results_file, raw, c.reason);
     if (report) {
         c.judged = true;
+        count_kunit(b, c);
         judge(*report, c);
     }
     conclude(c, report, b);

@@ -19,7 +19,7 @@ struct run_context {
 };
 
 // The kinds of check a guest runs; each failure names one.
-enum class check_kind { scenario, abi, fuzz, stress, kmemleak, bench };
+enum class check_kind { scenario, abi, fuzz, stress, kmemleak, bench, kunit };
 
 struct failure {
     check_kind kind;

@@ -25,4 +25,21 @@ BOOST_AUTO_TEST_CASE(other_lines_are_not) {
     BOOST_TEST(!is_kernel_report("abi ok   pf_cleanup succeeds"));
 }
 
+// KUnit's KTAP on the console, time stamps and all: each case, with its suite.
+BOOST_AUTO_TEST_CASE(kunit_results_are_read) {
+    harness::ktap_reader k;
+    BOOST_TEST(!k.read("[    0.512000] KTAP version 1").has_value());
+    BOOST_TEST(!k.read("[    0.512000]     # Subtest: pf_stat").has_value());
+    auto ok = k.read("[    0.613000]     ok 1 pf_test_binning_at_edges");
+    BOOST_REQUIRE(ok.has_value());
+    BOOST_TEST(ok->first == "pf_stat.pf_test_binning_at_edges");
+    BOOST_TEST(ok->second);
+    auto bad = k.read("    not ok 2 pf_test_saturation");
+    BOOST_REQUIRE(bad.has_value());
+    BOOST_TEST(!bad->second);
+    // The suite's own line, and a user program's output, are no test case.
+    BOOST_TEST(!k.read("[    0.7] ok 1 pf_stat").has_value());
+    BOOST_TEST(!k.read("ok 3 something").has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
