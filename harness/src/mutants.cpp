@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -83,8 +84,9 @@ std::string outcome_text(const mutant_row& r) {
 // lines that start with a space.
 mutant read_mutant(const fs::path& patch) {
     const std::string prefix = "[PATCH] mutant: ";
-    mutant m{.patch = patch, .name = patch.stem().string()};
-    std::ifstream in(patch);
+    bool series = fs::is_directory(patch);
+    mutant m{.patch = patch, .series = series, .name = patch.stem().string()};
+    std::ifstream in(series ? patch / "MUTANT" : patch);
     bool in_subject = false;
     for (std::string line; std::getline(in, line) && line != "---";) {
         if (in_subject && line.starts_with(' ')) {
@@ -97,6 +99,11 @@ mutant read_mutant(const fs::path& patch) {
             m.description = subject->substr(prefix.size());
         else if (auto v = header_value(line, "Expect-Diagnosis"))
             m.expect = *v;
+        else if (auto v = header_value(line, "Expect-Bugs")) {
+            std::istringstream words(*v);
+            for (std::string w; words >> w;)
+                m.expect_bugs.push_back(w);
+        }
         else if (auto v = header_value(line, "Run-Arch"))
             m.run_arch = *v;
         else if (auto v = header_value(line, "Run-Mode"))
@@ -109,10 +116,13 @@ mutant read_mutant(const fs::path& patch) {
 
 std::vector<mutant> select_mutants(const fs::path& dir, const std::vector<std::string>& only) {
     std::vector<mutant> all;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".patch" &&
+    for (const auto& e : fs::directory_iterator(dir)) {
+        bool is_mutant = e.path().extension() == ".patch" ||
+                         (e.is_directory() && fs::exists(e.path() / "MUTANT"));
+        if (is_mutant &&
             (only.empty() || std::find(only.begin(), only.end(), e.path().stem()) != only.end()))
             all.push_back(read_mutant(e.path()));
+    }
     std::sort(all.begin(), all.end(),
               [](const mutant& a, const mutant& b) { return a.name < b.name; });
     return all;
@@ -122,8 +132,8 @@ std::vector<mutant> select_mutants(const fs::path& dir, const std::vector<std::s
 // stress on 2 CPUs) for a bug only a race shows.
 options options_for(const options& o, const mutant& m, const std::string& base_name) {
     options mo = o;
-    mo.series = fs::absolute(o.project) / "patch" / "linux-6.1";
-    mo.extra_patches = {m.patch};
+    mo.series = m.series ? fs::absolute(m.patch) : fs::absolute(o.project) / "patch" / "linux-6.1";
+    mo.extra_patches = m.series ? std::vector<fs::path>{} : std::vector<fs::path>{m.patch};
     mo.out_name = base_name + "/" + m.name;
     if (!m.run_arch.empty())
         mo.arch = m.run_arch;
@@ -152,6 +162,19 @@ mutant_row judge_mutant(const mutant& m, const std::string& run_on, const run_re
                      res.c.failures.empty() ? res.reason : describe(res.c.failures.front()),
                  .seconds = seconds};
     auto named = naming_line(m, res.c);
+    if (!m.expect_bugs.empty()) {
+        std::string list;
+        for (const auto& b : res.c.bugs)
+            list += (list.empty() ? "" : ", ") + b.front();
+        r.diagnosis = "bugs named: " + (list.empty() ? "none" : list) +
+                      (res.c.unexplained ? "; " + std::to_string(res.c.unexplained) +
+                                               " scenarios unexplained"
+                                         : "");
+        if (named_exactly(m.expect_bugs, res.c.bugs, res.c.unexplained))
+            named = r.diagnosis;
+        else
+            named.reset();
+    }
     if (res.code == exit_code::passed) {
         r.result = mutant_outcome::survived;
     } else if (res.code == exit_code::failed) {
@@ -162,6 +185,23 @@ mutant_row judge_mutant(const mutant& m, const std::string& run_on, const run_re
         r.error = res.reason;
     }
     return r;
+}
+
+bool named_exactly(const std::vector<std::string>& expected,
+                   const std::vector<std::vector<std::string>>& named, int unexplained) {
+    auto is_expected = [&](const std::string& id) {
+        return std::find(expected.begin(), expected.end(), id) != expected.end();
+    };
+    // Each bug named stands for one expected model, itself or an equivalent.
+    std::set<std::string> covered;
+    for (const auto& ids : named) {
+        auto hit = std::find_if(ids.begin(), ids.end(), is_expected);
+        if (hit == ids.end())
+            return false;
+        covered.insert(*hit);
+    }
+    return unexplained == 0 && covered.size() == expected.size() &&
+           named.size() == expected.size();
 }
 
 // The rows of this run, and (when only some mutants ran) the others' rows
@@ -176,7 +216,8 @@ std::vector<mutant_row> merge_state(const fs::path& state, std::vector<mutant_ro
             old.is_array() ? old : nlohmann::json::array(), why);
         for (const auto& r : kept.value_or(std::vector<mutant_row>{}))
             if (std::find(only.begin(), only.end(), r.name) == only.end() &&
-                fs::exists(patches / (r.name + ".patch")))
+                (fs::exists(patches / (r.name + ".patch")) ||
+                 fs::exists(patches / r.name / "MUTANT")))
                 rows.push_back(r);
         std::sort(rows.begin(), rows.end(),
                   [](const mutant_row& a, const mutant_row& b) { return a.name < b.name; });

@@ -15,12 +15,19 @@
 
 namespace harness {
 
-// A mutant, from its patch's header.
+// A mutant, from its patch's header: a patch on top of the 6.1 series
+// (NAME.patch), or a whole series in its own directory (NAME/, its header in
+// NAME/MUTANT), a student's kernel, say.
 struct mutant {
-    std::filesystem::path patch;
+    std::filesystem::path patch; // the patch, or the series' directory
+    bool series = false;         // patch is a directory: the whole series
     std::string name;        // the file's stem
     std::string description; // the Subject, after "[PATCH] mutant: "
     std::string expect;      // Expect-Diagnosis: words the diagnosis must hold
+    // Expect-Bugs: the bug models the diagnosis must name, all and only
+    // these (or models it cannot tell from them), with no scenario left
+    // unexplained.
+    std::vector<std::string> expect_bugs;
     std::string run_arch;    // Run-Arch: where the bug shows (x86_64's uffd-wp, say); "" any
     bool debug = false;      // Run-Mode: debug: only the debug kernel's fuzzer and stress show it
 };
@@ -44,8 +51,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mutant_row, name, description, r
                                                 error, failed_checks, diagnosis, seconds)
 
 // The patch's header lines: "Subject: [PATCH] mutant: ..." (folded lines
-// unfolded), Expect-Diagnosis, Run-Arch, Run-Mode.
+// unfolded), Expect-Diagnosis, Expect-Bugs, Run-Arch, Run-Mode; for a
+// directory, the same lines in its MUTANT file.
 mutant read_mutant(const std::filesystem::path& patch);
+
+// Whether the bugs named are exactly the expected ones: each expected model
+// named (or an equivalent), each named bug expected, nothing unexplained.
+bool named_exactly(const std::vector<std::string>& expected,
+                   const std::vector<std::vector<std::string>>& named, int unexplained);
 
 // The mutants of `dir` named in `only` (all when empty), by name.
 std::vector<mutant> select_mutants(const std::filesystem::path& dir,

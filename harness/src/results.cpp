@@ -130,6 +130,12 @@ void judge(const schema::guest_report& g, collected& c) {
         if (!g.run->fatal.empty())
             c.reason = "pfcheck could not judge: " + g.run->fatal;
         count_scenarios(*g.run, c);
+        for (const auto& b : g.run->bugs) {
+            c.bugs.push_back({b.id});
+            c.bugs.back().insert(c.bugs.back().end(), b.alternatives.begin(),
+                                 b.alternatives.end());
+        }
+        c.unexplained = static_cast<int>(g.run->unexplained.size());
     }
     if (g.fuzz)
         count_calls(check_kind::fuzz, g.fuzz->calls, g.fuzz->mismatches, g.fuzz->first_mismatches,

@@ -41,6 +41,10 @@ struct collected {
     int passed = 0, failed = 0, skipped = 0;
     std::vector<failure> failures;
     std::vector<std::string> kernel_reports; // BUG, WARNING, KASAN... lines of the console
+    // The diagnosis: each bug named, as its model's id and the ids the
+    // scenarios cannot tell from it; and how many scenarios no bug explains.
+    std::vector<std::vector<std::string>> bugs;
+    int unexplained = 0;
 };
 
 collected collect(const run_context& ctx, const boot_outcome& b,
