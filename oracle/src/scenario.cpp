@@ -30,6 +30,10 @@ const char* describe(action a) {
     return i < names.size() ? names[i].doc : "?";
 }
 
+const char* to_string(rule_source r) {
+    return r == rule_source::course ? "course" : "pfcheck";
+}
+
 const char* to_string(region_kind k) {
     switch (k) {
     case region_kind::anon_private:

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ namespace pfcheck {
 
 namespace {
 
-constexpr uid_t user_a = 65534, user_b = 65533;
+constexpr uid_t user_a = 65534, user_b = 65533, user_c = 65532, user_d = 65531;
 constexpr int unprivileged_names = 16, all_names = 64;
 
 // Runs `fn` in a child under `uid`; returns the errno it reports, or -1.
@@ -150,6 +151,7 @@ class table {
     void root_record();
     void user_record();
     void non_dumpable();
+    void setgid_program();
     void limits();
     void cleanup();
 };
@@ -253,6 +255,9 @@ void table::user_record() {
     row(rs::course, "its owner may read the layout of their own process", 0, e);
     row(rs::pfcheck, "another user may not read it: EPERM", EPERM, get_as(user_b, "abi_user"));
     row(rs::pfcheck, "root may read it", 0, sys_.get_info("abi_user", &st));
+    row(rs::pfcheck, "pf_set_param on a name another user tracks is EEXIST (not silently theirs)",
+        EEXIST, as_user(user_b, [&] { return sys_.set_param("abi_user"); }));
+    row(rs::pfcheck, "... for root too", EEXIST, sys_.set_param("abi_user"));
     unsigned long own_stack = stack_start(own.pid);
     {
         const char* proves = "another user's process executed under the name is not followed: "
@@ -301,6 +306,34 @@ void table::non_dumpable() {
     as_user(user_a, [&] { return sys_.cleanup(); });
 }
 
+// A setgid program its owner runs has elevated credentials: the owner's
+// record does not follow it (as ptrace would not let the owner read it).
+void table::setgid_program() {
+    const char* proves = "a setgid program the owner runs is not followed: no layout";
+    std::string copy = workdir_ + "/pfcheck-setgid";
+    unlink(copy.c_str());
+    {
+        std::ifstream in(program_, std::ios::binary);
+        std::ofstream out(copy, std::ios::binary);
+        out << in.rdbuf();
+    }
+    if (chown(copy.c_str(), 0, 0) != 0 || chmod(copy.c_str(), 02755) != 0)
+        return skip(proves, "cannot make a setgid copy of pfcheck: " +
+                                std::string(std::strerror(errno)));
+    row(rs::pfcheck, "a user tracks the setgid test's name", 0,
+        as_user(user_a, [&] { return sys_.set_param("abi_sgid"); }));
+    idle_process p(copy, workdir_, "abi_sgid", user_a);
+    if (!p.error.empty())
+        return skip(proves, p.error);
+    pf_stat st{};
+    int e = get_as(user_a, "abi_sgid", &st);
+    fact(rs::pfcheck, proves, e == 0 && st.nb_vma == 0, "no layout",
+         e ? errno_name(e) : std::to_string(st.nb_vma) + " VMAs");
+    p.finish();
+    unlink(copy.c_str());
+    as_user(user_a, [&] { return sys_.cleanup(); });
+}
+
 void table::limits() {
     int first_failure = 0;
     for (int i = 0; i < unprivileged_names; ++i)
@@ -310,7 +343,23 @@ void table::limits() {
     row(rs::pfcheck, "an unprivileged user may track 16 names", 0, first_failure);
     row(rs::pfcheck, "... and a 17th is ENOSPC", ENOSPC,
         as_user(user_a, [&] { return sys_.set_param("abi_u_over"); }));
-    as_user(user_a, [&] { return sys_.cleanup(); });
+    // Users together hold at most 48 names: 16 stay for privileged callers.
+    first_failure = 0;
+    for (uid_t u : {user_b, user_c})
+        for (int i = 0; i < unprivileged_names; ++i)
+            if (int e = as_user(u, [&] {
+                    return sys_.set_param("abi_" + std::to_string(u % 100) + "_" +
+                                          std::to_string(i));
+                });
+                e && !first_failure)
+                first_failure = e;
+    row(rs::pfcheck, "three users may track 16 names each", 0, first_failure);
+    row(rs::pfcheck, "a fourth user gets ENOSPC: 16 names stay for privileged callers", ENOSPC,
+        as_user(user_d, [&] { return sys_.set_param("abi_d_0"); }));
+    row(rs::pfcheck, "... which root may still track", 0, sys_.set_param("abi_root_more"));
+    ++tracked_;
+    for (uid_t u : {user_a, user_b, user_c})
+        as_user(u, [&] { return sys_.cleanup(); });
     first_failure = 0;
     for (int i = 0; tracked_ < all_names; ++i, ++tracked_)
         if (int e = sys_.set_param("abi_n" + std::to_string(i)); e && !first_failure)
@@ -345,6 +394,7 @@ std::vector<abi_row> table::run() {
         root_record();
         user_record();
         non_dumpable();
+        setgid_program();
         limits();
     } else {
         skip("permission and limit rows (they start processes as other users)",
@@ -355,10 +405,6 @@ std::vector<abi_row> table::run() {
 }
 
 } // namespace
-
-const char* to_string(rule_source r) {
-    return r == rule_source::course ? "course" : "pfcheck";
-}
 
 std::string abi_row::got_string() const {
     return got_text.empty() ? errno_name(got) : got_text;
@@ -377,7 +423,7 @@ nlohmann::json to_json(const std::vector<abi_row>& rows) {
                        .pass = r.pass,
                        .skipped = r.skipped,
                        .note = r.note,
-                       .rule = to_string(r.source)});
+                       .rule = oracle::to_string(r.source)});
     return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "abi.hpp"
+#include "oracle/scenario.hpp"
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,8 +12,7 @@ namespace pfcheck {
 
 // Where a rule comes from: the course's statement and slides, or a choice
 // pfcheck makes where they are silent (docs/semantics.md tags each rule).
-enum class rule_source { course, pfcheck };
-const char* to_string(rule_source r);
+using oracle::rule_source;
 
 struct abi_row {
     std::string proves;

@@ -266,7 +266,8 @@ schema::scenario_result result_of(const verdict& v) {
                                 .perf = v.perf_status,
                                 .slots = {.base = v.slots.base, .slot_bytes = v.slots.slot_bytes},
                                 .problems = v.problems,
-                                .diagnoses = v.diagnoses};
+                                .diagnoses = v.diagnoses,
+                                .rule = s ? oracle::to_string(s->rule) : "course"};
     out.vmas = rows_of(v.rows);
     for (std::size_t i = 1; i < v.records.size(); ++i) {
         const auto& r = v.records[i];

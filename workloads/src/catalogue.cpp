@@ -32,6 +32,7 @@ scenario stale_layout() {
     for (const auto& st : {forks(0, 1), exits(0), exec(1), writes(1, 0, 0, 8), forks(1, 2),
                            writes(2, 0, 0, 8), exits(2), exits(1)})
         s.steps.push_back(st);
+    s.rule = rule_source::pfcheck; // the course says nothing of the entries past nb_vma
     s.exposes = {"first_touch",  "any_fault",        "no_children",    "shifted",      "shifted_up",
                  "layout_never", "layout_forgotten", "layout_at_exec", "stale_entries"};
     return s;
@@ -287,6 +288,7 @@ std::vector<scenario> build() {
          .proves = "a write fault retried after userfaultfd resolved it counts once",
          .regions = {anon("data", 8)},
          .steps = {writes(0, 0), uffd_write(0, 0)},
+         .rule = rule_source::pfcheck,
          .exposes = {"first_touch", "any_fault", "copy_only", "retry_double", "shifted",
                      "shifted_up", "layout_never", "layout_at_exec"}},
         {.name = "uffd_wp_shared",
@@ -339,6 +341,7 @@ std::vector<scenario> build() {
          .steps = {writes(0, 0), forks(0, 1), rename(1, "track_late.b"), writes(1, 0, 0, 4),
                    track("track_late.b"), exec(1, "track_late.b"), writes(1, 0), forks(1, 2),
                    writes(2, 0), exits(2)},
+         .rule = rule_source::pfcheck,
          .exposes = {"first_touch", "any_fault", "no_children", "prefix_match", "rename_ignored",
                      "shifted", "shifted_up", "layout_never", "layout_at_exec"}},
         {.name = "cleanup_mid",
@@ -348,6 +351,7 @@ std::vector<scenario> build() {
                    writes(1, 0, 4, 4), exec(1), writes(1, 0, 0, 4), forks(1, 2), writes(2, 0, 0, 4),
                    exits(2), writes(0, 0)},
          .also_tracked = {"cleanup_mid.b"},
+         .rule = rule_source::pfcheck,
          .exposes = {"first_touch", "any_fault", "copy_only", "no_children", "no_exec_reset",
                      "stale_pages", "shifted", "shifted_up", "layout_never", "layout_at_exec",
                      "stale_entries"}}};

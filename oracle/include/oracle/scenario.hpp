@@ -55,6 +55,11 @@ struct step {
     int to_slot = -1;
 };
 
+// Where a rule comes from (docs/semantics.md): the course's statement and
+// slides, or pfcheck's choice where they are silent.
+enum class rule_source { course, pfcheck };
+const char* to_string(rule_source r);
+
 // When the runner asks the kernel: while the root lives, or after every
 // process of the scenario has exited.
 enum class query_time { while_alive, after_exit };
@@ -68,6 +73,8 @@ struct scenario {
     int spare_slots = 0; // slots beyond one per region, for mremap targets
     // Names tracked from the start besides `name` (exec steps may use them).
     std::vector<std::string> also_tracked;
+    // What a pass checks: a rule of the course, or one of pfcheck's own.
+    rule_source rule = rule_source::course;
     // The bug models (oracle/models.hpp) whose prediction differs from the
     // correct one here: what a failure of this scenario can point to. The
     // catalogue's unit test checks the list against the models.

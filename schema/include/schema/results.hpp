@@ -72,10 +72,11 @@ struct scenario_result {
     std::vector<std::string> diagnoses; // the bugs that explain it (the diagnosis's)
     std::vector<vma_row> vmas;
     std::vector<record_result> other_names; // multi-name scenarios: the other tracked names
+    std::string rule = "course"; // "course": what it checks is the statement's; "pfcheck": ours
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(scenario_result, scenario, proves, pass, skipped,
                                                 oracle_total, perf_total, kernel_total, perf, slots,
-                                                problems, diagnoses, vmas, other_names)
+                                                problems, diagnoses, vmas, other_names, rule)
 
 // One bug the diagnosis names (pfcheck/src/diagnosis.hpp).
 struct bug {
