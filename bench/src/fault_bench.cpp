@@ -7,6 +7,7 @@
 //   tracked-self    (c) patched, this program's own name tracked
 //   tracked-64      (d) patched, 64 names tracked (this one among them)
 //   tracked-1000vma (e) as (c), with 1,000 extra VMAs in the process
+//   tracked-other   (f) patched, 63 names tracked, not this one
 // Every benchmark times only the work it names (manual time), so fork and
 // teardown do not blur the figure; items are faults, forks or calls.
 #include "abi.hpp"
@@ -219,7 +220,7 @@ std::string configure(const std::string& config, const pf_syscalls& sys,
     if (!getenv(configured_marker)) {
         if (std::string why = track(config, sys); !why.empty())
             return why;
-        if (config == "vanilla" || config == "untracked")
+        if (config == "vanilla" || config == "untracked" || config == "tracked-other")
             return "";
         if (config == "vanilla-1000vma")
             return add_vmas(extra_vmas);
@@ -239,13 +240,15 @@ std::string track(const std::string& config, const pf_syscalls& sys) {
         return "the kernel has no pf_* syscalls (ENOSYS)";
     if (config == "untracked")
         return "";
-    if (int e = sys.set_param(own_name))
-        return "pf_set_param(" + own_name + "): " + pfcheck::errno_name(e);
-    if (config == "tracked-64")
+    if (config != "tracked-other")
+        if (int e = sys.set_param(own_name))
+            return "pf_set_param(" + own_name + "): " + pfcheck::errno_name(e);
+    if (config == "tracked-64" || config == "tracked-other")
         for (int i = 1; i < 64; ++i)
             if (int e = sys.set_param("pfb-other-" + std::to_string(i)))
                 return "pf_set_param #" + std::to_string(i) + ": " + pfcheck::errno_name(e);
-    if (config != "tracked-self" && config != "tracked-64" && config != "tracked-1000vma")
+    if (config != "tracked-self" && config != "tracked-64" && config != "tracked-1000vma" &&
+        config != "tracked-other")
         return "unknown configuration '" + config + "'";
     return "";
 }
@@ -265,7 +268,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: pfbench --config=vanilla|vanilla-1000vma|untracked|tracked-self|"
-                         "tracked-64|tracked-1000vma [--nr=A,B,C] [--benchmark_* flags]\n");
+                         "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C] [--benchmark_* flags]\n");
             return 2;
         }
     }
@@ -299,7 +302,7 @@ int main(int argc, char** argv) {
         ->Arg(256)
         ->UseManualTime()
         ->Iterations(200);
-    if (config.rfind("vanilla", 0) != 0 && config != "untracked")
+    if (config.rfind("vanilla", 0) != 0 && config != "untracked" && config != "tracked-other")
         for (long k : {1L, 16L, 128L, 1000L})
             benchmark::RegisterBenchmark("get_info", get_info)
                 ->Arg(k)

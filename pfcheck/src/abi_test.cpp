@@ -271,8 +271,9 @@ void table::user_record() {
                                              : other.error);
         else
             fact(rs::pfcheck, proves, reports_range_starting(st, own_stack), "the owner's layout",
-                 reports_range_starting(st, other_stack) ? "the other user's process's layout"
-                                                         : "another layout");
+                 reports_range_starting(st, own_stack)     ? "the owner's layout"
+                 : reports_range_starting(st, other_stack) ? "the other user's process's layout"
+                                                           : "another layout");
     }
     own.finish();
     row(rs::pfcheck, "after it exited, another user still may not: EPERM", EPERM,

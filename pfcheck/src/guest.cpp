@@ -147,7 +147,8 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
         int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
         std::vector<std::string> configs = {"vanilla", "vanilla-1000vma"};
         if (!vanilla)
-            configs = {"untracked", "tracked-self", "tracked-64", "tracked-1000vma"};
+            configs = {"untracked", "tracked-other", "tracked-self", "tracked-64",
+                       "tracked-1000vma"};
         for (const auto& c : configs)
             report["bench"][c] = run_pfbench(c, repetitions);
         return report;

@@ -93,4 +93,17 @@ BOOST_AUTO_TEST_CASE(state_merges_by_name) {
     fs::remove_all(dir);
 }
 
+// Expect-Bugs: all and only the injected bugs, or a model the scenarios
+// cannot tell from one of them; nothing left unexplained.
+BOOST_AUTO_TEST_CASE(bugs_named_exactly) {
+    using harness::named_exactly;
+    BOOST_TEST(named_exactly({"first_touch", "no_exec_reset"},
+                             {{"no_exec_reset"}, {"first_touch", "any_fault"}}, 0));
+    BOOST_TEST(named_exactly({"any_fault"}, {{"first_touch", "any_fault"}}, 0));
+    BOOST_TEST(!named_exactly({"first_touch"}, {{"first_touch"}, {"shifted"}}, 0));
+    BOOST_TEST(!named_exactly({"first_touch", "shifted"}, {{"first_touch"}}, 0));
+    BOOST_TEST(!named_exactly({"first_touch"}, {{"first_touch"}}, 2));
+    BOOST_TEST(!named_exactly({"first_touch", "any_fault"}, {{"first_touch", "any_fault"}}, 0));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
