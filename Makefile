@@ -24,10 +24,14 @@ CHECK_ARCHS ?= $(if $(filter command line environment,$(origin ARCH)),$(ARCH),i3
 FUZZ_CALLS ?= 1000000
 STRESS_SECONDS ?= 60
 DEBUG_TIMEOUT ?= 3600
+KCSAN_CALLS ?= 200000
 DEBUG_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant debug --smp 2 \
 	--fragment harness/kconfig/debug.config --accel $(ACCEL) --timeout $(DEBUG_TIMEOUT)
+# The data-race round: a KCSAN kernel (KCSAN and KASAN exclude each other).
+KCSAN_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant kcsan --smp 2 \
+	--fragment harness/kconfig/kcsan.config --accel $(ACCEL) --timeout $(DEBUG_TIMEOUT)
 # The mutants `make check` runs (all of them: `make mutants`).
-CHECK_MUTANTS ?= first_touch kernel_mode no_exec_reset no_children shifted
+CHECK_MUTANTS ?= first_touch no_exec_reset shifted student_b student_e
 
 BUILD := build/host
 HARNESS := $(BUILD)/pfcheck-harness
@@ -58,6 +62,9 @@ check: unit
 # kmemleak scan; any kernel report fails it.
 check-debug: host
 	$(DEBUG_RUN) --name debug --param calls=$(FUZZ_CALLS) --param seconds=$(STRESS_SECONDS)
+	@echo "== KCSAN kernel: the race stress and the fuzzer on two CPUs; any data race fails"
+	$(KCSAN_RUN) --name kcsan --param calls=$(KCSAN_CALLS) --param seconds=$(STRESS_SECONDS) \
+	  --param kmemleak=0
 
 mutants: host
 	$(HARNESS) mutants --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \

@@ -203,7 +203,8 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
         // The abi rows end with a cleanup; leave nothing tracked either way.
         sys.cleanup();
     }
-    if (opt.mode == "debug")
+    // kmemleak=0: a debug kernel without kmemleak (the KCSAN one).
+    if (opt.mode == "debug" && param(opt, "kmemleak", 1))
         report["kmemleak"] = kmemleak_scan();
     return report;
 }

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace {
@@ -32,22 +33,63 @@ int cmd_list() {
     return 0;
 }
 
-int cmd_explain(const std::string& name, const std::string& model_name) {
+// The kernel model: the one asked for, else the running kernel's when it is a
+// 4.x, 5.x or 6.x kernel with the syscalls; else nullopt, and why.
+std::optional<oracle::kernel_model> explain_model(const std::string& asked, std::string& why) {
+    if (!asked.empty())
+        return oracle::model_named(asked);
+    auto model = oracle::model_for_release(kernel_release());
+    pfcheck::pf_stat probe{};
+    if (!model)
+        why = "this kernel (" + kernel_release() + ") is neither 4.x, 5.x nor 6.x";
+    else if (pf_syscalls(default_numbers()).get_info("pfcheck_probe", &probe) == ENOSYS)
+        why = "this kernel (" + kernel_release() + ") has no pf_* syscalls";
+    else
+        return model;
+    return std::nullopt;
+}
+
+// Per VMA of the scenario's regions, as pf_get_info will report them for
+// each tracked name: the VMAs of its last executed process (in slot pages),
+// and the faults binned in each.
+void print_records(const oracle::scenario& s, const oracle::prediction& p, bool pages) {
+    for (const auto& [name, rec] : p.records) {
+        std::printf("\npf_get_info(\"%s\"): cow_page_faults %ld (in the scenario's regions)%s\n",
+                    name.c_str(), rec.total,
+                    rec.reported ? "" : "; no process executed under it: nb_vma 0, zeros");
+        if (!rec.reported)
+            continue;
+        std::printf("  layout of P%d%s:\n", *rec.reported, rec.left ? ", as it left it" : "");
+        for (const auto& v : rec.vmas) {
+            long n = 0;
+            for (const auto& [site, k] : rec.faults)
+                if (site.slot == v.slot && site.page >= v.first && site.page < v.last)
+                    n += k;
+            int region = v.slot < static_cast<int>(s.regions.size()) ? v.slot : -1;
+            std::printf("    slot %d pages %4d-%-4d %s %-10s vma_fault %ld\n", v.slot, v.first,
+                        v.last - 1, v.shared ? "rw-s" : (v.writable ? "rw-p" : "r--p"),
+                        region >= 0 ? s.regions[region].name.c_str() : "", n);
+        }
+        if (!pages)
+            continue;
+        for (const auto& [site, k] : rec.faults)
+            std::printf("      slot %d page %4d: %ld\n", site.slot, site.page, k);
+    }
+}
+
+int cmd_explain(const std::string& name, const std::string& model_name, bool pages) {
     const auto* s = workloads::find(name);
     if (!s) {
         std::fprintf(stderr, "pfcheck: no scenario named '%s' (see `pfcheck list`)\n",
                      name.c_str());
         return exit_usage;
     }
-    auto model = model_name.empty() ? oracle::model_for_release(kernel_release())
-                                    : oracle::model_named(model_name);
+    std::string why;
+    auto model = explain_model(model_name, why);
     if (!model) {
-        std::fprintf(stderr,
-                     model_name.empty()
-                         ? "pfcheck: this kernel (%s) is neither 4.x/5.x nor 6.x: say which "
-                           "kernel to model with --model 4.15 or --model 6.1\n"
-                         : "pfcheck: no kernel model '%s': use 4.15 or 6.1\n",
-                     model_name.empty() ? kernel_release().c_str() : model_name.c_str());
+        std::fprintf(stderr, "pfcheck: %s: say which kernel to model with --model 4.15 or "
+                             "--model 6.1\n",
+                     why.c_str());
         return exit_usage;
     }
     auto p = oracle::predict(*s, *model);
@@ -60,14 +102,12 @@ int cmd_explain(const std::string& name, const std::string& model_name) {
     std::printf("\ntimeline:\n");
     for (const auto& e : p.timeline)
         std::printf("  %3d  %s\n", e.step, e.text.c_str());
-    std::printf("\npredicted CoW faults in the scenario's regions: %ld\n", p.total);
-    for (const auto& [site, n] : p.faults)
-        std::printf("  slot %d page %4d: %ld\n", site.slot, site.page, n);
     for (const auto& err : p.errors)
         std::printf("  error: %s\n", err.c_str());
-    std::printf("query: %s\n", s->query == oracle::query_time::while_alive
-                                   ? "while P0 lives"
-                                   : "after every process exited");
+    std::printf("\nquery: %s\n", s->query == oracle::query_time::while_alive
+                                     ? "while P0 lives"
+                                     : "after every process exited");
+    print_records(*s, p, pages);
     return p.errors.empty() ? 0 : exit_failed;
 }
 
@@ -263,8 +303,11 @@ int main(int argc, char** argv) {
 
     auto* list = app.add_subcommand("list", "list the scenarios, with what each proves");
     std::string explain_name, explain_model;
-    auto* explain = app.add_subcommand("explain", "print the page-by-page timeline of a scenario");
+    bool explain_pages = false;
+    auto* explain = app.add_subcommand(
+        "explain", "print a scenario's timeline and what pf_get_info must report, per VMA");
     explain->add_option("scenario", explain_name, "scenario name")->required();
+    explain->add_flag("--pages", explain_pages, "also the faults of each page");
     explain->add_option("--model", explain_model,
                         "kernel to model: 4.15 or 6.1 (default: the running kernel's)")
         ->check(CLI::IsMember({"4.15", "6.1", "linux-4.15", "linux-6.1"}));
@@ -336,7 +379,7 @@ int main(int argc, char** argv) {
     if (*list)
         return cmd_list();
     if (*explain)
-        return cmd_explain(explain_name, explain_model);
+        return cmd_explain(explain_name, explain_model, explain_pages);
     if (*tester)
         return cmd_tester(sys, op, name);
     if (*abi)

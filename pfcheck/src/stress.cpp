@@ -32,6 +32,31 @@ long now_ns() {
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+// What is wrong with a pf_stat that no interleaving allows: nb_vma out of
+// range, VMAs out of order, a count below zero, the per-VMA counts above the
+// total (a fault racing with a restart must land on one side of it), an
+// entry past nb_vma that is not zero (stale data). "" when it is consistent.
+std::string inconsistency(const pfcheck::pf_stat& st) {
+    using pfcheck::max_size;
+    if (st.nb_vma < 0 || st.nb_vma > max_size || st.cow_page_faults < 0)
+        return "nb_vma " + std::to_string(st.nb_vma) + ", total " +
+               std::to_string(st.cow_page_faults);
+    long parts = 0;
+    for (int v = 0; v < st.nb_vma; ++v) {
+        if (st.vma_fault[v] < 0 || st.vma_list_start[v] >= st.vma_list_end[v] ||
+            (v > 0 && st.vma_list_end[v - 1] > st.vma_list_start[v]))
+            return "VMA " + std::to_string(v) + " out of order or below zero";
+        parts += st.vma_fault[v];
+    }
+    if (parts > st.cow_page_faults)
+        return "the per-VMA counts add up to " + std::to_string(parts) +
+               ", more than the total " + std::to_string(st.cow_page_faults);
+    for (int v = st.nb_vma; v < max_size; ++v)
+        if (st.vma_fault[v] || st.vma_list_start[v] || st.vma_list_end[v])
+            return "entry " + std::to_string(v) + " past nb_vma is not zero";
+    return {};
+}
+
 std::string worker_name(int i) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "st-%02d", i);
@@ -205,15 +230,9 @@ stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
                 if (e != 0 && e != EACCES && e != EINVAL)
                     unexpected("pf_get_info(" + name + ") gave " + errno_name(e));
                 if (e == 0) {
-                    bool sane = st.nb_vma >= 0 && st.nb_vma <= max_size && st.cow_page_faults >= 0;
-                    for (int v = 0; sane && v < st.nb_vma; ++v)
-                        sane = st.vma_fault[v] >= 0 && st.vma_list_start[v] < st.vma_list_end[v] &&
-                               (v == 0 || st.vma_list_end[v - 1] <= st.vma_list_start[v]);
-                    if (!sane)
-                        unexpected("pf_get_info(" + name +
-                                   ") returned an inconsistent pf_stat "
-                                   "(nb_vma " +
-                                   std::to_string(st.nb_vma) + ")");
+                    if (auto why = inconsistency(st); !why.empty())
+                        unexpected("pf_get_info(" + name + ") returned an inconsistent pf_stat: " +
+                                   why);
                     long seen_max = max_total.load();
                     while (st.cow_page_faults > seen_max &&
                            !max_total.compare_exchange_weak(seen_max, st.cow_page_faults)) {
