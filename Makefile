@@ -6,7 +6,9 @@
 #               the patched kernel for i386 and x86_64
 # Both install the Debian packages they need first (as root).
 #
-# Knobs: ARCH=i386|x86_64  ACCEL=tcg|kvm  KSRC=/path/to/linux  SERIES=dir|none
+# Knobs: ARCH=i386|x86_64  ACCEL=tcg|kvm  KSRC=/path/to/linux
+#        SERIES=dir|none|reference (default: none when KSRC already wires up
+#        the course's syscalls, else pfcheck's reference series)
 #        SCENARIO="name ..."  TIMEOUT=seconds  MUTANT="name ..."
 #
 # Other targets: make mutants (every buggy kernel in patch/mutants/ must be

@@ -195,8 +195,9 @@ int main(int argc, char** argv) {
             ->check(CLI::IsMember(mode_words));
         sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
         sub->add_option("--series", o.series,
-                        "patch directory to apply, or 'none' (default: patch/linux-6.1, or "
-                        "patch/linux-4.15 for a 4.x tree)");
+                        "patch directory to apply; 'none': the tree as it is; 'reference': "
+                        "pfcheck's series for the tree's version (default: none when --ksrc "
+                        "already wires up the course's syscalls, else the reference series)");
         sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
             ->capture_default_str();
         sub->add_option("--results", o.results, "results directory")->capture_default_str();

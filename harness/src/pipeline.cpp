@@ -59,17 +59,20 @@ bool choose_tree(options& o, sources& s, std::string& why) {
     return vanilla.has_value();
 }
 
-// Settles o.series (the default follows the tree's version; "none" is
-// empty) and returns its name for the report.
+// Settles o.series (kernel_tree.hpp, resolve_series: empty is none) and
+// returns its name for the report. Only a tree of the user's is inspected:
+// Debian's never wires up the course's syscalls.
 std::string choose_series(options& o, const kernel_tree& tree) {
-    if (o.series.empty())
-        o.series = o.project / "patch" / (tree.major < 5 ? "linux-4.15" : "linux-6.1");
-    if (o.series == "none") {
-        o.series.clear();
-        return "none (the tree as given)";
+    fs::path inspect;
+    if (!o.ksrc.empty() && !o.pristine) {
+        std::error_code ec;
+        inspect = fs::canonical(o.ksrc, ec);
     }
-    o.series = fs::absolute(o.series);
-    return o.series.lexically_relative(o.project).string();
+    auto choice = resolve_series(o.series.string(), inspect, tree.major, o.project);
+    if (!choice.note.empty())
+        say("series", choice.note);
+    o.series = choice.dir;
+    return choice.name;
 }
 
 std::optional<kernel_image> build_image(const options& o, const kernel_tree& tree,
