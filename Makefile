@@ -9,7 +9,7 @@
 # Knobs: ARCH=i386|x86_64  ACCEL=tcg|kvm  KSRC=/path/to/linux
 #        SERIES=dir|none|reference (default: none when KSRC already wires up
 #        the course's syscalls, else pfcheck's reference series)
-#        SCENARIO="name ..."  TIMEOUT=seconds  MUTANT="name ..."
+#        PROFILE=strict|course  SCENARIO="name ..."  TIMEOUT=seconds  MUTANT="name ..."
 #
 # Other targets: make mutants (every buggy kernel in patch/mutants/ must be
 # caught, with the right diagnosis), make unit (host tests only), make bench
@@ -35,7 +35,7 @@ BUILD := build/host
 HARNESS := $(BUILD)/pfcheck-harness
 HARNESS_ARGS = --accel $(ACCEL) --timeout $(TIMEOUT) \
 	$(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) \
-	$(foreach s,$(SCENARIO),--scenario $(s))
+	$(if $(PROFILE),--profile $(PROFILE)) $(foreach s,$(SCENARIO),--scenario $(s))
 
 .PHONY: all check check-debug check-failures unit mutants bench report submission deps host clean
 

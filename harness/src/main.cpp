@@ -198,6 +198,10 @@ int main(int argc, char** argv) {
                         "patch directory to apply; 'none': the tree as it is; 'reference': "
                         "pfcheck's series for the tree's version (default: none when --ksrc "
                         "already wires up the course's syscalls, else the reference series)");
+        sub->add_option("--profile", o.profile,
+                        "strict: every rule counts (default); course: only the course's rules "
+                        "count, pfcheck's stricter ones are advice")
+            ->check(CLI::IsMember({"strict", "course"}));
         sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
             ->capture_default_str();
         sub->add_option("--results", o.results, "results directory")->capture_default_str();

@@ -38,6 +38,7 @@ struct options {
     // A directory of patches, "none", "reference" (pfcheck's own), or empty:
     // decided from the tree (kernel_tree.hpp, resolve_series).
     std::filesystem::path series;
+    std::string profile = "strict"; // "course": pfcheck's stricter rules are advice only
     std::string accel = "tcg";
     int timeout = 900;
     std::vector<std::string> scenarios;
