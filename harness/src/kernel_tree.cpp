@@ -5,6 +5,7 @@
 #include "process.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -45,23 +46,37 @@ bool git(const fs::path& dir, const std::vector<std::string>& args, std::string&
 }
 
 bool read_version(kernel_tree& t, std::string& why) {
-    std::string mk = read_text(t.src / "Makefile");
-    std::smatch m;
-    int sub = 0;
-    auto field = [&](const char* name, int& v) {
-        std::regex re(std::string("(^|\\n)") + name + " = ([0-9]+)");
-        if (!std::regex_search(mk, m, re))
-            return false;
-        v = std::stoi(m[2]);
-        return true;
-    };
-    if (!field("VERSION", t.major) || !field("PATCHLEVEL", t.minor)) {
+    auto v = parse_kernel_version(read_text(t.src / "Makefile"));
+    if (!v) {
         why = t.src.string() + " does not look like a kernel tree (no VERSION in its Makefile)";
         return false;
     }
-    field("SUBLEVEL", sub);
-    t.version = std::to_string(t.major) + "." + std::to_string(t.minor) + "." + std::to_string(sub);
+    t.major = v->major;
+    t.minor = v->minor;
+    t.version =
+        std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->sub);
     return true;
+}
+
+// The first entry of a syscall table that `wired` accepts, as "NR NAME".
+std::string first_entry(const std::string& table,
+                        const std::function<bool(long, const std::string&)>& wired) {
+    std::istringstream lines(table);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        std::string nr, abi, name;
+        if (!(fields >> nr >> abi >> name) || nr.empty() || nr[0] == '#')
+            continue;
+        long n = -1;
+        try {
+            n = std::stol(nr);
+        } catch (const std::exception&) {
+            continue;
+        }
+        if (wired(n, name))
+            return nr + " " + name;
+    }
+    return {};
 }
 
 // Make `dir` a git repository whose tag pfcheck-base is its current content.
@@ -291,6 +306,82 @@ bool apply_series(const kernel_tree& t, const fs::path& series, std::string& why
     keep_times(t, before);
     std::ofstream(stamp) << fingerprint;
     return true;
+}
+
+std::string kernel_version::text() const {
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(sub) + extra;
+}
+
+std::optional<kernel_version> parse_kernel_version(const std::string& mk) {
+    kernel_version v;
+    auto field = [&](const char* name) -> std::optional<std::string> {
+        std::smatch m;
+        std::regex re(std::string("(^|\\n)") + name + "[ \\t]*=[ \\t]*([^\\n]*)");
+        if (!std::regex_search(mk, m, re))
+            return std::nullopt;
+        std::string value = m[2];
+        while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+            value.pop_back();
+        return value;
+    };
+    auto number = [&](const char* name, int& out) {
+        auto f = field(name);
+        if (!f || f->empty() || !std::isdigit(static_cast<unsigned char>((*f)[0])))
+            return false;
+        out = std::stoi(*f);
+        return true;
+    };
+    if (!number("VERSION", v.major) || !number("PATCHLEVEL", v.minor))
+        return std::nullopt;
+    number("SUBLEVEL", v.sub);
+    v.extra = field("EXTRAVERSION").value_or("");
+    return v;
+}
+
+std::string course_syscalls_in(const std::string& tbl32, const std::string& tbl64, int major) {
+    auto pf = [](const std::string& name) { return name.rfind("pf_", 0) == 0; };
+    std::string e = first_entry(tbl32, [&](long nr, const std::string& name) {
+        return pf(name) || (major == 4 && nr >= 385 && nr <= 387);
+    });
+    if (!e.empty())
+        return "syscall_32.tbl: " + e;
+    e = first_entry(tbl64, [&](long, const std::string& name) { return pf(name); });
+    return e.empty() ? "" : "syscall_64.tbl: " + e;
+}
+
+std::string course_syscalls_in(const fs::path& src, int major) {
+    fs::path dir = src / "arch/x86/entry/syscalls";
+    return course_syscalls_in(read_text(dir / "syscall_32.tbl"), read_text(dir / "syscall_64.tbl"),
+                              major);
+}
+
+series_choice resolve_series(const std::string& given, const fs::path& inspect, int major,
+                             const fs::path& project) {
+    std::string version = major < 5 ? "linux-4.15" : "linux-6.1";
+    fs::path reference = fs::absolute(project) / "patch" / version;
+    series_choice c;
+    if (given == "none")
+        return {{}, "none (the tree as given)", {}};
+    if (given == "reference")
+        return {reference, "patch/" + version, {}};
+    if (!given.empty()) {
+        c.dir = fs::absolute(given);
+        c.name = c.dir.lexically_relative(fs::absolute(project)).string();
+        return c;
+    }
+    std::string wired = inspect.empty() ? "" : course_syscalls_in(inspect, major);
+    if (!wired.empty())
+        return {{},
+                "none (the tree as given)",
+                "KSRC already wires up the course's syscalls (" + wired +
+                    "): judged as it is, no patch applied (SERIES=reference tests pfcheck's "
+                    "series instead)"};
+    c = {reference, "patch/" + version, {}};
+    if (!inspect.empty())
+        c.note = "KSRC does not wire up the course's syscalls: applying pfcheck's reference "
+                 "series patch/" +
+                 version + " (SERIES=dir applies your own patches)";
+    return c;
 }
 
 } // namespace harness

@@ -40,4 +40,39 @@ std::optional<kernel_tree> user_tree(const std::filesystem::path& ksrc,
 bool apply_series(const kernel_tree& t, const std::filesystem::path& series, std::string& why,
                   const std::vector<std::filesystem::path>& extra = {});
 
+// VERSION, PATCHLEVEL, SUBLEVEL and EXTRAVERSION of a kernel Makefile's text;
+// nullopt when it has no VERSION or PATCHLEVEL.
+struct kernel_version {
+    int major = 0, minor = 0, sub = 0;
+    std::string extra;        // "" in a release, "-rc8" before
+    std::string text() const; // "4.15.0", "4.15.0-rc8"
+    bool is(int ma, int mi, int su) const { return major == ma && minor == mi && sub == su; }
+};
+std::optional<kernel_version> parse_kernel_version(const std::string& makefile);
+
+// Where a tree wires up the course's syscalls, from the text of its syscall
+// tables (arch/x86/entry/syscalls/syscall_{32,64}.tbl): an entry named pf_*
+// in either, or, on 4.x (whose 32-bit table ends at 384), any 32-bit entry
+// numbered 385, 386 or 387. Returns the first such entry
+// ("syscall_32.tbl: 385 pf_set_param"), or "" when there is none.
+std::string course_syscalls_in(const std::string& tbl32, const std::string& tbl64, int major);
+// The same, read from a tree's files.
+std::string course_syscalls_in(const std::filesystem::path& src, int major);
+
+// The patch series a run applies.
+struct series_choice {
+    std::filesystem::path dir; // the patches; empty: none (the tree is judged as it is)
+    std::string name;          // for the report: "patch/linux-4.15", "none (the tree as given)"
+    std::string note;          // one line when pfcheck chose for the user; "" when told
+};
+
+// SERIES as given: a directory of patches; "none" (the tree as it is);
+// "reference" (pfcheck's own series for the tree's version, patch/linux-4.15
+// or patch/linux-6.1); or "" (not given): a tree that already wires up the
+// course's syscalls is judged as it is, any other gets the reference series.
+// `inspect` is the user's tree to look at (empty for Debian's 6.1, which
+// never wires them up); `major` its version.
+series_choice resolve_series(const std::string& given, const std::filesystem::path& inspect,
+                             int major, const std::filesystem::path& project);
+
 } // namespace harness

@@ -4,17 +4,16 @@
 // it under QEMU, and writes what came back under results/.
 // Exit status: exit_codes.hpp.
 #include "exit_codes.hpp"
-#include "files.hpp"
 #include "kernel_tree.hpp"
 #include "mutants.hpp"
 #include "pipeline.hpp"
 #include "process.hpp"
+#include "submission.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 namespace fs = std::filesystem;
 using namespace harness;
@@ -62,6 +61,12 @@ int run_mutants(const options& o, const std::vector<std::string>& only) {
 // -icount (guest time counts instructions: repeatable) and on plain TCG (wall
 // clock). Writes results/bench/ARCH/{icount,wall}-{vanilla,patched}/report.json.
 int run_bench(options o, int repetitions) {
+    if (!o.ksrc.empty()) {
+        std::fprintf(stderr, "pfcheck-harness: bench: refused: the benchmarks measure Debian's "
+                             "6.1, vanilla against patched; a bench for a tree of your own "
+                             "(KSRC) does not exist yet\n");
+        return exit_code::usage;
+    }
     struct boot_plan {
         const char* timing;
         const char* kernel;
@@ -89,76 +94,6 @@ int run_bench(options o, int repetitions) {
     return worst;
 }
 
-// The course's deliverable: patch.tar.gz holding patch/ (the 4.15 series,
-// git format-patch files) and the report. Patches that do not apply or do not
-// build score zero, so the series is applied to the user's vanilla 4.15 tree,
-// built, booted and checked first; any failure refuses, with the reason.
-int run_submission(options o, const fs::path& own_report, const fs::path& archive) {
-    if (o.ksrc.empty()) {
-        std::fprintf(stderr,
-                     "pfcheck-harness: submission: refused: it needs a vanilla Linux 4.15 tree "
-                     "to prove that every patch applies and builds: make submission "
-                     "KSRC=/path/to/linux-4.15\n");
-        return exit_code::usage;
-    }
-    std::string why;
-    auto user = user_tree(o.ksrc, o.cache, why);
-    if (!user)
-        return fail("submission", "refused: " + why).code;
-    if (user->major != 4 || user->minor != 15)
-        return fail("submission", "refused: KSRC is Linux " + user->version +
-                                      "; the course's patches are against vanilla 4.15")
-            .code;
-    o.series = fs::absolute(o.project) / "patch" / "linux-4.15";
-    o.arch = "i386";
-    o.out_name = "submission";
-    auto r = run_all(o);
-    if (r.code != 0) {
-        std::fprintf(stderr, "pfcheck-harness: submission: refused, patch.tar.gz not written: %s\n",
-                     r.reason.c_str());
-        return r.code;
-    }
-    fs::path stage = fs::absolute(o.results) / "submission" / "stage";
-    fs::remove_all(stage);
-    fs::create_directories(stage / "patch");
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(o.series))
-        if (e.path().extension() == ".patch") {
-            fs::copy_file(e.path(), stage / "patch" / e.path().filename());
-            names.push_back(e.path().filename().string());
-        }
-    // The report: pfcheck's verdict on this very tree, the tables `make report`
-    // made (when it ran), and the user's own report when given.
-    std::ofstream txt(stage / "patch" / "report-pfcheck.md");
-    txt << read_text(fs::absolute(o.results) / "submission" / "summary.md");
-    fs::path tables = fs::absolute(o.results) / "report";
-    if (fs::is_directory(tables)) {
-        std::vector<fs::path> md;
-        for (const auto& e : fs::directory_iterator(tables))
-            if (e.path().extension() == ".md")
-                md.push_back(e.path());
-        std::sort(md.begin(), md.end());
-        txt << "\n# Tables from `make report`\n\n";
-        for (const auto& m : md)
-            txt << read_text(m) << "\n";
-    }
-    txt.close();
-    if (!own_report.empty()) {
-        if (!fs::is_regular_file(own_report))
-            return fail("submission", "refused: no report at " + own_report.string()).code;
-        fs::copy_file(own_report, stage / "patch" / own_report.filename());
-    }
-    auto tar = run(
-        command{"tar", {"-czf", fs::absolute(archive).string(), "-C", stage.string(), "patch"}});
-    if (!tar.ok())
-        return fail("submission", "tar failed writing " + archive.string()).code;
-    say("submission", archive.string() + ": patch/ with " + std::to_string(names.size()) +
-                          " patches (applied, built and checked on " + user->version +
-                          " i386) and report-pfcheck.md" +
-                          (own_report.empty() ? "" : " and " + own_report.filename().string()));
-    return exit_code::passed;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -175,10 +110,19 @@ int main(int argc, char** argv) {
     bench->add_option("--repetitions", repetitions, "repetitions of each benchmark")
         ->capture_default_str();
     auto* submission = app.add_subcommand(
-        "submission", "check the 4.15 series on KSRC, then write patch.tar.gz (patch/ + report)");
-    fs::path own_report, archive = "patch.tar.gz";
-    submission->add_option("--report", own_report, "your own report (PDF or text) to include");
-    submission->add_option("--output", archive, "the archive to write")->capture_default_str();
+        "submission", "check your 4.15 series as the course will (git am onto vanilla 4.15, "
+                      "build, boot, every check), then write patch.tar.gz (patch/*.patch + your "
+                      "report)");
+    submission_request sub_req;
+    submission->add_option("--report", sub_req.report, "your report: .pdf or .txt (required)");
+    submission->add_option("--output", sub_req.archive, "the archive to write")
+        ->capture_default_str();
+    submission->add_option("--base", sub_req.base,
+                           "the vanilla 4.15 base: a commit of --ksrc (default: its root "
+                           "commit), or a vanilla tree's path");
+    submission->add_flag("--prepare-only", sub_req.prepare_only,
+                         "check the request and stage the patches, build nothing, write no "
+                         "archive");
     std::vector<std::string> only;
     mutants->add_option("--mutant", only, "only these mutants (file stems)");
     std::vector<std::string> mode_words;
@@ -195,8 +139,14 @@ int main(int argc, char** argv) {
             ->check(CLI::IsMember(mode_words));
         sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
         sub->add_option("--series", o.series,
-                        "patch directory to apply, or 'none' (default: patch/linux-6.1, or "
-                        "patch/linux-4.15 for a 4.x tree)");
+                        "patch directory to apply; 'none': the tree as it is; 'reference': "
+                        "pfcheck's series for the tree's version (default: none when --ksrc "
+                        "already wires up the course's syscalls, else the reference series; "
+                        "submission: the commits of --ksrc on its base)");
+        sub->add_option("--profile", o.profile,
+                        "strict: every rule counts (default; submission: course); course: only "
+                        "the course's rules count, pfcheck's stricter ones are advice")
+            ->check(CLI::IsMember({"strict", "course"}));
         sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
             ->capture_default_str();
         sub->add_option("--results", o.results, "results directory")->capture_default_str();
@@ -231,7 +181,13 @@ int main(int argc, char** argv) {
         return run_mutants(o, only);
     if (*bench)
         return run_bench(o, repetitions);
-    if (*submission)
-        return run_submission(o, own_report, archive);
+    if (*submission) {
+        // The course grades by its own rules: pfcheck's are advice unless asked for.
+        if (submission->get_option("--profile")->count() == 0)
+            o.profile = "course";
+        sub_req.ksrc = o.ksrc;
+        sub_req.series = o.series.string();
+        return run_submission(sub_req, o, run_all);
+    }
     return exit_code::usage;
 }

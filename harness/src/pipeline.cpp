@@ -59,17 +59,20 @@ bool choose_tree(options& o, sources& s, std::string& why) {
     return vanilla.has_value();
 }
 
-// Settles o.series (the default follows the tree's version; "none" is
-// empty) and returns its name for the report.
+// Settles o.series (kernel_tree.hpp, resolve_series: empty is none) and
+// returns its name for the report. Only a tree of the user's is inspected:
+// Debian's never wires up the course's syscalls.
 std::string choose_series(options& o, const kernel_tree& tree) {
-    if (o.series.empty())
-        o.series = o.project / "patch" / (tree.major < 5 ? "linux-4.15" : "linux-6.1");
-    if (o.series == "none") {
-        o.series.clear();
-        return "none (the tree as given)";
+    fs::path inspect;
+    if (!o.ksrc.empty() && !o.pristine) {
+        std::error_code ec;
+        inspect = fs::canonical(o.ksrc, ec);
     }
-    o.series = fs::absolute(o.series);
-    return o.series.lexically_relative(o.project).string();
+    auto choice = resolve_series(o.series.string(), inspect, tree.major, o.project);
+    if (!choice.note.empty())
+        say("series", choice.note);
+    o.series = choice.dir;
+    return choice.name;
 }
 
 std::optional<kernel_image> build_image(const options& o, const kernel_tree& tree,
@@ -146,14 +149,33 @@ run_context context_of(const options& o, const kernel_tree& tree, const std::str
         commit.pop_back();
     return {.meta = {.arch = o.arch,
                      .accel = o.accel,
-                     .kernel = tree.version,
-                     .tree = tree.id,
-                     .series = series,
+                     .kernel = tree.version.empty() ? "?" : tree.version,
+                     .tree = tree.id.empty() ? "?" : tree.id,
+                     .series = series.empty() ? "?" : series,
                      .commit = commit,
                      .mode = mode_word(o.mode),
                      .guest_time =
-                         o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock"},
+                         o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock",
+                     .profile = o.profile},
             .out_dir = out_dir};
+}
+
+// The last lines: the failures, then (course profile) the advice, a line each.
+void tell_outcome(const collected& c, const std::string& profile) {
+    constexpr std::size_t shown = 12;
+    auto list = [&](const char* step, const std::vector<failure>& all) {
+        for (std::size_t i = 0; i < all.size() && i < shown; ++i)
+            say(step, describe(all[i]));
+        if (all.size() > shown)
+            say(step, "... and " + std::to_string(all.size() - shown) + " more in summary.md");
+    };
+    list("failed", c.failures);
+    if (c.advice.empty())
+        return;
+    say("advice", std::to_string(c.advice.size()) +
+                      " checks of pfcheck's stricter rules fail; the " + profile +
+                      " profile does not count them (PROFILE=strict does):");
+    list("advice", c.advice);
 }
 
 // Boots, collects what came back, and says what it means.
@@ -164,9 +186,12 @@ run_result boot_and_judge(const options& o, const run_context& ctx, const kernel
                     ", deadline " + std::to_string(o.timeout) +
                     " s; console: " + req.console_log.string());
     auto c = collect(ctx, boot(req), req.results_file);
+    tell_outcome(c, ctx.meta.profile);
     say("result", std::to_string(c.passed) + " passed, " + std::to_string(c.failed) + " failed, " +
-                      std::to_string(c.skipped) +
-                      " skipped; report: " + (ctx.out_dir / "summary.md").string());
+                      std::to_string(c.skipped) + " skipped" +
+                      (c.advice.empty() ? "" : ", " + std::to_string(c.advice.size()) + " advice") +
+                      " (profile " + ctx.meta.profile +
+                      "); report: " + (ctx.out_dir / "summary.md").string());
     if (!c.ok) {
         std::fprintf(stderr, "pfcheck-harness: %s (console: %s)\n", c.reason.c_str(),
                      req.console_log.c_str());
@@ -213,26 +238,33 @@ run_result fail(const std::string& step, const std::string& why) {
 run_result run_all(options o) {
     o.project = fs::absolute(o.project);
     std::string why, step;
+    fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);
+    fs::create_directories(out_dir);
     sources src;
+    std::string series;
+    // Before the guest runs, a failure judges nothing: summary.md says so.
+    auto not_judged = [&](const std::string& s, const std::string& w) {
+        auto r = fail(s, w);
+        write_not_judged(context_of(o, src.tree, series, out_dir), r.reason);
+        return r;
+    };
     if (!choose_tree(o, src, why))
-        return fail("source", why);
-    std::string series = choose_series(o, src.tree);
+        return not_judged("source", why);
+    series = choose_series(o, src.tree);
     say("source", src.tree.id + " (" + src.tree.version + "), series: " + series);
     for (auto& p : o.extra_patches)
         p = fs::absolute(p);
     if (!apply_series(src.tree, o.series, why, o.extra_patches))
-        return fail("patch", why);
+        return not_judged("patch", why);
 
-    fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);
-    fs::create_directories(out_dir);
     auto image = build_image(o, src.tree, out_dir, why);
     if (!image)
-        return fail("build", why);
+        return not_judged("build", why);
     if (!need_debian(src, o, why))
-        return fail("source", why);
+        return not_judged("source", why);
     auto initrd = build_initramfs(o, *src.debian, *image, out_dir, step, why);
     if (!initrd)
-        return fail(step, why);
+        return not_judged(step, why);
     return boot_and_judge(o, context_of(o, src.tree, series, out_dir), *image, *initrd);
 }
 

@@ -34,7 +34,11 @@ std::filesystem::path default_cache();
 struct options {
     std::string arch = "i386";
     run_mode mode = run_mode::check;
-    std::filesystem::path ksrc, series, cache = default_cache(), results = "results", project = ".";
+    std::filesystem::path ksrc, cache = default_cache(), results = "results", project = ".";
+    // A directory of patches, "none", "reference" (pfcheck's own), or empty:
+    // decided from the tree (kernel_tree.hpp, resolve_series).
+    std::filesystem::path series;
+    std::string profile = "strict"; // "course": pfcheck's stricter rules are advice only
     std::string accel = "tcg";
     int timeout = 900;
     std::vector<std::string> scenarios;

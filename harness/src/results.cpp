@@ -54,19 +54,30 @@ void fail(collected& c, check_kind kind, std::string name, std::string message) 
     c.failures.push_back({kind, std::move(name), std::move(message)});
 }
 
-void count_abi(const std::vector<schema::abi_row>& rows, collected& c) {
+// Which failed checks count: every one under the strict profile; under the
+// course profile, only those of the course's rules (docs/semantics.md tags
+// each rule); a failed "pfcheck" rule is advice.
+struct counting {
+    bool course = false;
+    bool is_advice(const std::string& rule) const { return course && rule == "pfcheck"; }
+};
+
+void count_abi(const std::vector<schema::abi_row>& rows, const counting& how, collected& c) {
     for (const auto& r : rows) {
+        std::string message = "expected " + r.expected + ", got " + r.got;
         if (r.skipped)
             ++c.skipped;
         else if (r.pass)
             ++c.passed;
+        else if (how.is_advice(r.rule))
+            c.advice.push_back({check_kind::abi, r.proves, message});
         else
-            fail(c, check_kind::abi, r.proves, "expected " + r.expected + ", got " + r.got);
+            fail(c, check_kind::abi, r.proves, message);
     }
 }
 
 // Each failed scenario with its diagnoses (or, without one, its first problem).
-void count_scenarios(const schema::run_report& run, collected& c) {
+void count_scenarios(const schema::run_report& run, const counting& how, collected& c) {
     c.passed += run.passed;
     c.failed += run.failed;
     c.skipped += run.skipped;
@@ -78,7 +89,12 @@ void count_scenarios(const schema::run_report& run, collected& c) {
             why += (why.empty() ? "" : "; ") + d;
         if (why.empty() && !s.problems.empty())
             why = s.problems.front();
-        c.failures.push_back({check_kind::scenario, s.scenario, why});
+        if (how.is_advice(s.rule)) {
+            --c.failed; // the guest counted it
+            c.advice.push_back({check_kind::scenario, s.scenario, why});
+        } else {
+            c.failures.push_back({check_kind::scenario, s.scenario, why});
+        }
     }
 }
 
@@ -121,19 +137,18 @@ void count_kunit(const boot_outcome& b, collected& c) {
 }
 
 // Counts every check of the report; the reason when pfcheck could not judge.
-void judge(const schema::guest_report& g, collected& c) {
+void judge(const schema::guest_report& g, const counting& how, collected& c) {
     if (!g.fatal.empty())
         c.reason = "the guest says: " + g.fatal;
     if (g.abi)
-        count_abi(*g.abi, c);
+        count_abi(*g.abi, how, c);
     if (g.run) {
         if (!g.run->fatal.empty())
             c.reason = "pfcheck could not judge: " + g.run->fatal;
-        count_scenarios(*g.run, c);
+        count_scenarios(*g.run, how, c);
         for (const auto& b : g.run->bugs) {
             c.bugs.push_back({b.id});
-            c.bugs.back().insert(c.bugs.back().end(), b.alternatives.begin(),
-                                 b.alternatives.end());
+            c.bugs.back().insert(c.bugs.back().end(), b.alternatives.begin(), b.alternatives.end());
         }
         c.unexplained = static_cast<int>(g.run->unexplained.size());
     }
@@ -188,7 +203,7 @@ void write_results(const run_context& ctx, const boot_outcome& b, const collecte
                    const std::optional<schema::guest_report>& g, const json& raw) {
     schema::run_meta meta = ctx.meta;
     meta.written = now_utc();
-    meta.verdict = c.ok ? "pass" : "fail";
+    meta.verdict = verdict_word(c);
     meta.reason = c.reason;
     meta.guest_seconds = b.elapsed.count() / 1000.0;
     meta.kernel_reports = b.kernel_reports;
@@ -227,11 +242,24 @@ collected collect(const run_context& ctx, const boot_outcome& b, const fs::path&
     if (report) {
         c.judged = true;
         count_kunit(b, c);
-        judge(*report, c);
+        judge(*report, counting{.course = ctx.meta.profile == "course"}, c);
     }
     conclude(c, report, b);
     write_results(ctx, b, c, report, raw);
     return c;
+}
+
+std::string verdict_word(const collected& c) {
+    if (c.ok)
+        return "pass";
+    return c.status == exit_code::not_judged ? "not judged" : "fail";
+}
+
+void write_not_judged(const run_context& ctx, const std::string& reason) {
+    collected c;
+    c.status = exit_code::not_judged;
+    c.reason = reason;
+    write_results(ctx, boot_outcome{}, c, std::nullopt, json(nullptr));
 }
 
 } // namespace harness

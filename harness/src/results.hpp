@@ -14,6 +14,7 @@ namespace harness {
 
 struct run_context {
     // Where and how the run was made; collect adds the verdict and writes it.
+    // meta.profile says which rules count: "strict" (all) or "course".
     schema::run_meta meta;
     std::filesystem::path out_dir; // results/<arch>
 };
@@ -40,6 +41,9 @@ struct collected {
     std::string reason;  // one line: why not ok
     int passed = 0, failed = 0, skipped = 0;
     std::vector<failure> failures;
+    // Under the course profile: the checks of pfcheck's stricter rules that
+    // failed. They are not counted in `failed` and do not fail the run.
+    std::vector<failure> advice;
     std::vector<std::string> kernel_reports; // BUG, WARNING, KASAN... lines of the console
     // The diagnosis: each bug named, as its model's id and the ids the
     // scenarios cannot tell from it; and how many scenarios no bug explains.
@@ -49,5 +53,13 @@ struct collected {
 
 collected collect(const run_context& ctx, const boot_outcome& b,
                   const std::filesystem::path& results_file);
+
+// A run stopped before the guest could answer (no tree, no series, no
+// build): report.json and summary.md say "not judged" and why, so that an
+// older summary.md is not read as this run's.
+void write_not_judged(const run_context& ctx, const std::string& reason);
+
+// report.json's word for a run's verdict: "pass", "fail" or "not judged".
+std::string verdict_word(const collected& c);
 
 } // namespace harness

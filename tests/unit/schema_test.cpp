@@ -48,7 +48,8 @@ BOOST_AUTO_TEST_CASE(recorded_report_round_trips) {
     BOOST_REQUIRE(f.guest->run.has_value());
     BOOST_TEST(holds(json(*f.guest->run), j["guest"]["run"]));
     BOOST_TEST(holds(json(*f.guest->abi), j["guest"]["abi"]));
-    BOOST_TEST(json(f.run) == j["run"]);
+    BOOST_TEST(holds(json(f.run), j["run"]));
+    BOOST_TEST(f.run.profile == "strict"); // recorded before profiles: every rule counted
     const auto& first = f.guest->run->scenarios.at(2);
     BOOST_TEST(!first.perf_total.has_value()); // null in the file
     BOOST_TEST(f.guest->run->scenarios.at(3).skipped.size() > 0);
@@ -66,7 +67,7 @@ BOOST_AUTO_TEST_CASE(real_report_round_trips) {
         if (j["guest"]["run"].contains(key))
             BOOST_TEST(holds(value, j["guest"]["run"][key]), key);
     BOOST_TEST(holds(json(*f.guest->abi), j["guest"]["abi"]));
-    BOOST_TEST(json(f.run) == j["run"]);
+    BOOST_TEST(holds(json(f.run), j["run"]));
 }
 
 BOOST_AUTO_TEST_CASE(no_guest_report_is_null) {

@@ -179,14 +179,17 @@ struct run_meta {
     std::string mode;                      // the guest's mode word
     std::string guest_time = "wall clock"; // or icount
     std::string written = "?";             // UTC, ISO 8601
-    std::string verdict;                   // "pass" or "fail"
+    std::string verdict;                   // "pass", "fail" or "not judged"
     std::string reason;                    // one line: why not a pass
     double guest_seconds = 0;
     std::vector<std::string> kernel_reports; // BUG, WARNING, Oops lines of the console
+    // Which rules the verdict counts: "strict", every one; "course", only the
+    // course's (a failed "pfcheck" rule is advice). Older reports: strict.
+    std::string profile = "strict";
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(run_meta, arch, accel, kernel, tree, series, commit,
                                                 mode, guest_time, written, verdict, reason,
-                                                guest_seconds, kernel_reports)
+                                                guest_seconds, kernel_reports, profile)
 
 // report.json: {"run": run_meta, "guest": the guest's report, or null when
 // none came back}.
