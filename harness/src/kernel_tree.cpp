@@ -2,6 +2,7 @@
 #include "kernel_tree.hpp"
 
 #include "files.hpp"
+#include "lock.hpp"
 #include "process.hpp"
 
 #include <algorithm>
@@ -189,12 +190,20 @@ bool git_am(const kernel_tree& t, const std::vector<fs::path>& patches, const fs
 
 } // namespace
 
+std::string user_tree_id(const fs::path& ksrc) {
+    std::error_code ec;
+    fs::path abs = fs::canonical(ksrc, ec);
+    return "user-" + sha1_hex((ec ? fs::absolute(ksrc) : abs).string()).substr(0, 8);
+}
+
 std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) {
     const fs::path tarball = "/usr/src/linux-source-6.1.tar.xz";
     kernel_tree t;
     t.id = "debian-6.1";
     fs::path root = cache / "trees" / t.id;
     t.src = root / "src";
+    // Every run reads this tree (libperf's source): the first unpacks it, alone.
+    run_lock unpacking(cache / "locks" / "unpack-debian-6.1.lock", "unpacking Debian's 6.1 tree");
     if (!fs::exists(t.src / ".git" / "refs" / "tags" / base_tag)) {
         if (!fs::exists(tarball)) {
             why = tarball.string() + " is missing: install the linux-source-6.1 package";
@@ -248,7 +257,7 @@ std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache
         return std::nullopt;
     }
     kernel_tree t;
-    t.id = "user-" + sha1_hex(abs.string()).substr(0, 8);
+    t.id = user_tree_id(abs);
     fs::path root = cache / "trees" / t.id;
     t.src = root / "src";
     fs::create_directories(t.src);

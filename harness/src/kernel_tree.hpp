@@ -30,6 +30,10 @@ std::optional<kernel_tree> pristine_tree(const kernel_tree& debian,
 
 // A copy of the user's tree in the cache, refreshed from it on every call
 // (only files whose content changed are rewritten).
+// The id user_tree gives KSRC's copy ("user-<hash of its path>"), before it
+// is made: the name of its lock.
+std::string user_tree_id(const std::filesystem::path& ksrc);
+
 std::optional<kernel_tree> user_tree(const std::filesystem::path& ksrc,
                                      const std::filesystem::path& cache, std::string& why);
 

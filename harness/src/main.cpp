@@ -5,6 +5,7 @@
 // Exit status: exit_codes.hpp.
 #include "exit_codes.hpp"
 #include "kernel_tree.hpp"
+#include "lock.hpp"
 #include "mutants.hpp"
 #include "pipeline.hpp"
 #include "process.hpp"
@@ -48,6 +49,7 @@ int run_mutants(const options& o, const std::vector<std::string>& only) {
         rows.push_back(run_one(o, m, base_name));
     // Put the tree back to the plain series, so the next build is the real one.
     std::string why;
+    run_lock tree(o.cache / "locks" / "tree-debian-6.1.lock", "the kernel tree debian-6.1");
     if (auto t = debian_tree(o.cache, why))
         apply_series(*t, fs::absolute(o.project) / "patch" / "linux-6.1", why);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pipeline.hpp"
 
+#include "lock.hpp"
+
 #include "guest_build.hpp"
 #include "kernel_build.hpp"
 #include "kernel_tree.hpp"
@@ -235,8 +237,25 @@ run_result fail(const std::string& step, const std::string& why) {
     return {exit_code::not_judged, {}, step + ": " + why};
 }
 
+// The locks a run holds from start to end: the kernel tree it patches and
+// builds (and its build directories, named after it), and the guest build
+// directory of this checkout. Two runs on the same tree wait for each other;
+// on different trees they run side by side, sharing ccache.
+std::vector<run_lock> lock_run(const options& o) {
+    std::string tree = o.pristine         ? "debian-6.1-vanilla"
+                       : o.ksrc.empty()   ? "debian-6.1"
+                                          : user_tree_id(o.ksrc);
+    std::vector<run_lock> locks;
+    locks.emplace_back(o.cache / "locks" / ("tree-" + tree + ".lock"),
+                       "the kernel tree " + tree);
+    locks.emplace_back(o.project / "build" / ("guest-" + o.arch + ".lock"),
+                       "the guest build directory build/guest-" + o.arch);
+    return locks;
+}
+
 run_result run_all(options o) {
     o.project = fs::absolute(o.project);
+    auto locks = lock_run(o);
     std::string why, step;
     fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);
     fs::create_directories(out_dir);
