@@ -96,6 +96,49 @@ int run_bench(options o, int repetitions) {
     return worst;
 }
 
+// The options every subcommand takes: where the kernel comes from, what
+// runs in the guest, where results and caches go.
+void add_common_options(CLI::App* sub, options& o) {
+    std::vector<std::string> mode_words;
+    for (const auto& [word, mode] : modes_by_word())
+        mode_words.push_back(word);
+    sub->add_option("--arch", o.arch, "i386 (the course's) or x86_64")
+        ->check(CLI::IsMember({"i386", "x86_64"}));
+    sub->add_option_function<std::string>(
+           "--mode", [&](const std::string& w) { o.mode = modes_by_word().at(w); },
+           "check: errno table and scenarios; verify: scenarios; abi: errno table; "
+           "bench: benchmarks; debug: errno table, fuzzer, race stress, scenarios, "
+           "kmemleak")
+        ->check(CLI::IsMember(mode_words));
+    sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
+    sub->add_option("--series", o.series,
+                    "patch directory to apply; 'none': the tree as it is; 'reference': "
+                    "pfcheck's series for the tree's version (default: none when --ksrc "
+                    "already wires up the course's syscalls, else the reference series; "
+                    "submission: the commits of --ksrc on its base)");
+    sub->add_option("--profile", o.profile,
+                    "strict: every rule counts (default; submission: course); course: only "
+                    "the course's rules count, pfcheck's stricter ones are advice")
+        ->check(CLI::IsMember({"strict", "course"}));
+    sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
+        ->capture_default_str();
+    sub->add_option("--results", o.results, "results directory")->capture_default_str();
+    sub->add_option("--name", o.out_name, "results subdirectory (default: the architecture)");
+    sub->add_option("--project", o.project, "the pfcheck repository")->capture_default_str();
+    sub->add_option("--accel", o.accel, "tcg, or kvm where KVM works")
+        ->check(CLI::IsMember({"tcg", "kvm"}));
+    sub->add_option("--timeout", o.timeout, "seconds the guest may run")->capture_default_str();
+    sub->add_option("--scenario", o.scenarios, "run only these scenarios");
+    sub->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
+    sub->add_option("--cmdline", o.cmdline, "extra kernel command line");
+    sub->add_option("--param", o.params,
+                    "KEY=VALUE for the guest: calls=N seed=N seconds=N (debug), reps=N (bench)");
+    sub->add_option("--variant", o.variant, "build directory variant (e.g. debug)")
+        ->capture_default_str();
+    sub->add_option("--smp", o.cpus, "guest CPUs")->capture_default_str();
+    sub->add_option("--qemu", o.qemu, "the QEMU program (default: qemu-system-ARCH)");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -127,47 +170,8 @@ int main(int argc, char** argv) {
                          "archive");
     std::vector<std::string> only;
     mutants->add_option("--mutant", only, "only these mutants (file stems)");
-    std::vector<std::string> mode_words;
-    for (const auto& [word, mode] : modes_by_word())
-        mode_words.push_back(word);
-    for (auto* sub : {run, mutants, bench, submission}) {
-        sub->add_option("--arch", o.arch, "i386 (the course's) or x86_64")
-            ->check(CLI::IsMember({"i386", "x86_64"}));
-        sub->add_option_function<std::string>(
-               "--mode", [&](const std::string& w) { o.mode = modes_by_word().at(w); },
-               "check: errno table and scenarios; verify: scenarios; abi: errno table; "
-               "bench: benchmarks; debug: errno table, fuzzer, race stress, scenarios, "
-               "kmemleak")
-            ->check(CLI::IsMember(mode_words));
-        sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
-        sub->add_option("--series", o.series,
-                        "patch directory to apply; 'none': the tree as it is; 'reference': "
-                        "pfcheck's series for the tree's version (default: none when --ksrc "
-                        "already wires up the course's syscalls, else the reference series; "
-                        "submission: the commits of --ksrc on its base)");
-        sub->add_option("--profile", o.profile,
-                        "strict: every rule counts (default; submission: course); course: only "
-                        "the course's rules count, pfcheck's stricter ones are advice")
-            ->check(CLI::IsMember({"strict", "course"}));
-        sub->add_option("--cache", o.cache, "where trees, builds and ccache live")
-            ->capture_default_str();
-        sub->add_option("--results", o.results, "results directory")->capture_default_str();
-        sub->add_option("--name", o.out_name, "results subdirectory (default: the architecture)");
-        sub->add_option("--project", o.project, "the pfcheck repository")->capture_default_str();
-        sub->add_option("--accel", o.accel, "tcg, or kvm where KVM works")
-            ->check(CLI::IsMember({"tcg", "kvm"}));
-        sub->add_option("--timeout", o.timeout, "seconds the guest may run")->capture_default_str();
-        sub->add_option("--scenario", o.scenarios, "run only these scenarios");
-        sub->add_option("--fragment", o.fragments, "extra kernel config fragment (repeatable)");
-        sub->add_option("--cmdline", o.cmdline, "extra kernel command line");
-        sub->add_option(
-            "--param", o.params,
-            "KEY=VALUE for the guest: calls=N seed=N seconds=N (debug), reps=N (bench)");
-        sub->add_option("--variant", o.variant, "build directory variant (e.g. debug)")
-            ->capture_default_str();
-        sub->add_option("--smp", o.cpus, "guest CPUs")->capture_default_str();
-        sub->add_option("--qemu", o.qemu, "the QEMU program (default: qemu-system-ARCH)");
-    }
+    for (auto* sub : {run, mutants, bench, submission})
+        add_common_options(sub, o);
     run->add_option("--extra-patch", o.extra_patches,
                     "a patch to apply after the series (repeatable)");
     run->add_flag("--icount", o.icount,

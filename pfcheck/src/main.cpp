@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <unistd.h>
 
@@ -87,8 +88,9 @@ int cmd_explain(const std::string& name, const std::string& model_name, bool pag
     std::string why;
     auto model = explain_model(model_name, why);
     if (!model) {
-        std::fprintf(stderr, "pfcheck: %s: say which kernel to model with --model 4.15 or "
-                             "--model 6.1\n",
+        std::fprintf(stderr,
+                     "pfcheck: %s: say which kernel to model with --model 4.15 or "
+                     "--model 6.1\n",
                      why.c_str());
         return exit_usage;
     }
@@ -175,12 +177,13 @@ int cmd_abi(const pf_syscalls& sys, const std::string& json_path, const std::str
         skipped += r.skipped;
         std::printf("%s %-70s expected %-6s got %s%s%s\n",
                     r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"), r.proves.c_str(),
-                    r.expected_string().c_str(), r.got_string().c_str(),
-                    r.note.empty() ? "" : "  ", r.note.c_str());
+                    r.expected_string().c_str(), r.got_string().c_str(), r.note.empty() ? "" : "  ",
+                    r.note.c_str());
     }
     std::printf("%zu passed, %d failed, %d skipped%s\n", rows.size() - failed - skipped - advice,
                 failed, skipped,
-                advice ? (", " + std::to_string(advice) + " advice (pfcheck's rules)").c_str() : "");
+                advice ? (", " + std::to_string(advice) + " advice (pfcheck's rules)").c_str()
+                       : "");
     if (int e = write_json(json_path, to_json(rows)))
         return e;
     bool enosys = std::any_of(rows.begin(), rows.end(), [](const abi_row& r) {
@@ -304,6 +307,138 @@ void without_rseq(char** argv) {
     execv("/proc/self/exe", argv); // on failure, go on as we are
 }
 
+// The command line: each subcommand's options in a struct of its own, and
+// its command run by its callback once the line is parsed.
+struct cli_state {
+    std::string nr, profile = "strict";
+    int code = exit_usage;
+
+    // The syscalls, at --nr's numbers or the defaults; nullopt (and a message)
+    // when --nr is not three numbers.
+    std::optional<pf_syscalls> syscalls() const {
+        syscall_numbers numbers = default_numbers();
+        if (!nr.empty() && !parse_numbers(nr, numbers)) {
+            std::fprintf(stderr, "pfcheck: --nr takes three numbers, like 385,386,387\n");
+            return std::nullopt;
+        }
+        return pf_syscalls(numbers);
+    }
+    // Runs `fn` with the syscalls, keeping its exit status.
+    template <typename F> void with_syscalls(F fn) {
+        if (auto sys = syscalls())
+            code = fn(*sys);
+    }
+};
+
+const char* const model_help = "kernel to model: 4.15 or 6.1 (default: the running kernel's)";
+const std::vector<std::string> model_names = {"4.15", "6.1", "linux-4.15", "linux-6.1"};
+
+void add_explain(CLI::App& app, cli_state& st) {
+    struct opts {
+        std::string name, model;
+        bool pages = false;
+    };
+    auto o = std::make_shared<opts>();
+    auto* sub = app.add_subcommand(
+        "explain", "print a scenario's timeline and what pf_get_info must report, per VMA");
+    sub->add_option("scenario", o->name, "scenario name")->required();
+    sub->add_flag("--pages", o->pages, "also the faults of each page");
+    sub->add_option("--model", o->model, model_help)->check(CLI::IsMember(model_names));
+    sub->callback([&st, o] { st.code = cmd_explain(o->name, o->model, o->pages); });
+}
+
+void add_run(CLI::App& app, cli_state& st) {
+    struct opts {
+        run_options ro;
+        std::string json, model;
+        bool no_perf = false;
+    };
+    auto o = std::make_shared<opts>();
+    auto* sub = app.add_subcommand("run", "run scenarios and judge the kernel's counters");
+    sub->add_option("--scenario,-s", o->ro.scenarios, "run only this scenario (repeatable)");
+    sub->add_option("--json", o->json, "write the verdicts as JSON to FILE (- for stdout)");
+    sub->add_flag("--no-perf", o->no_perf, "do not use perf as a witness");
+    sub->add_option("--workdir", o->ro.workdir, "writable directory for scenario links");
+    sub->add_flag("--verbose,-v", o->ro.verbose, "print every verdict's table, not only failures");
+    sub->add_flag("--dump-samples", o->ro.dump_samples,
+                  "print the perf samples of failed scenarios");
+    sub->add_flag("--no-kernel", o->ro.no_kernel,
+                  "do not call the syscalls: compare the oracle with perf only (any kernel)");
+    sub->add_option("--model", o->model, model_help)->check(CLI::IsMember(model_names));
+    sub->callback([&st, o] {
+        o->ro.use_perf = !o->no_perf;
+        st.with_syscalls([&](const pf_syscalls& sys) {
+            return cmd_run(sys, o->ro, o->model, o->json, st.profile);
+        });
+    });
+}
+
+void add_abi(CLI::App& app, cli_state& st) {
+    auto json = std::make_shared<std::string>();
+    auto* sub = app.add_subcommand("abi-test",
+                                   "check every errno and the permission rule (resets tracking)");
+    sub->add_option("--json", *json, "write the rows as JSON to FILE (- for stdout)");
+    sub->callback([&st, json] {
+        st.with_syscalls([&](const pf_syscalls& sys) { return cmd_abi(sys, *json, st.profile); });
+    });
+}
+
+void add_fuzz(CLI::App& app, cli_state& st) {
+    struct opts {
+        fuzz_options fo;
+        std::string json;
+    };
+    auto o = std::make_shared<opts>();
+    auto* sub = app.add_subcommand(
+        "fuzz", "hostile calls from several threads, each checked against the errno table "
+                "(resets tracking)");
+    sub->add_option("--seed", o->fo.seed, "random seed (the default makes runs reproducible)")
+        ->capture_default_str();
+    sub->add_option("--calls", o->fo.calls, "number of calls")->capture_default_str();
+    sub->add_option("--threads", o->fo.threads, "threads calling at once")->capture_default_str();
+    sub->add_option("--json", o->json, "write the report as JSON to FILE (- for stdout)");
+    sub->callback([&st, o] {
+        st.with_syscalls([&](const pf_syscalls& sys) { return cmd_fuzz(sys, o->fo, o->json); });
+    });
+}
+
+void add_stress(CLI::App& app, cli_state& st) {
+    struct opts {
+        stress_options so;
+        bool no_final_round = false;
+    };
+    auto o = std::make_shared<opts>();
+    auto* sub = app.add_subcommand(
+        "stress", "race tracked processes against the syscalls, then run the scenarios quietly "
+                  "(resets tracking)");
+    sub->add_option("--seconds", o->so.seconds, "how long the race lasts")->capture_default_str();
+    sub->add_option("--processes", o->so.processes, "tracked worker processes")
+        ->capture_default_str();
+    sub->add_option("--threads", o->so.caller_threads, "threads calling the syscalls")
+        ->capture_default_str();
+    sub->add_flag("--no-final-round", o->no_final_round,
+                  "skip the quiet round of scenarios after the race");
+    sub->add_option("--workdir", o->so.workdir, "writable directory for the workers' links")
+        ->capture_default_str();
+    sub->callback([&st, o] {
+        st.with_syscalls(
+            [&](const pf_syscalls& sys) { return cmd_stress(sys, o->so, !o->no_final_round); });
+    });
+}
+
+void add_tester(CLI::App& app, cli_state& st) {
+    struct opts {
+        std::string op, name;
+    };
+    auto o = std::make_shared<opts>();
+    auto* sub = app.add_subcommand("tester", "the course's tester: -o OP -p NAME");
+    sub->add_option("-o", o->op, "set_param, get_info or cleanup")->required();
+    sub->add_option("-p", o->name, "process name");
+    sub->callback([&st, o] {
+        st.with_syscalls([&](const pf_syscalls& sys) { return cmd_tester(sys, o->op, o->name); });
+    });
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -314,107 +449,28 @@ int main(int argc, char** argv) {
     CLI::App app{"pfcheck: checks a kernel's copy-on-write fault counters (pf_set_param, "
                  "pf_get_info, pf_cleanup) against an oracle and perf"};
     app.require_subcommand(1);
-    std::string nr;
-    app.add_option("--nr", nr,
+    cli_state st;
+    app.add_option("--nr", st.nr,
                    "syscall numbers set_param,get_info,cleanup (default: from the kernel "
                    "release and this binary's architecture)");
-
-    auto* list = app.add_subcommand("list", "list the scenarios, with what each proves");
-    std::string explain_name, explain_model;
-    bool explain_pages = false;
-    auto* explain = app.add_subcommand(
-        "explain", "print a scenario's timeline and what pf_get_info must report, per VMA");
-    explain->add_option("scenario", explain_name, "scenario name")->required();
-    explain->add_flag("--pages", explain_pages, "also the faults of each page");
-    explain->add_option("--model", explain_model,
-                        "kernel to model: 4.15 or 6.1 (default: the running kernel's)")
-        ->check(CLI::IsMember({"4.15", "6.1", "linux-4.15", "linux-6.1"}));
-
-    run_options ro;
-    std::string run_json, run_model;
-    std::string profile = "strict";
-    app.add_option("--profile", profile,
+    app.add_option("--profile", st.profile,
                    "course: only the course's rules fail a run, pfcheck's own are advice; "
                    "strict: both")
         ->check(CLI::IsMember({"course", "strict"}))
         ->capture_default_str();
-    auto* run = app.add_subcommand("run", "run scenarios and judge the kernel's counters");
-    run->add_option("--scenario,-s", ro.scenarios, "run only this scenario (repeatable)");
-    run->add_option("--json", run_json, "write the verdicts as JSON to FILE (- for stdout)");
-    bool no_perf = false;
-    run->add_flag("--no-perf", no_perf, "do not use perf as a witness");
-    run->add_option("--workdir", ro.workdir, "writable directory for scenario links");
-    run->add_flag("--verbose,-v", ro.verbose, "print every verdict's table, not only failures");
-    run->add_flag("--dump-samples", ro.dump_samples, "print the perf samples of failed scenarios");
-    run->add_flag("--no-kernel", ro.no_kernel,
-                  "do not call the syscalls: compare the oracle with perf only (any kernel)");
-    run->add_option("--model", run_model,
-                    "kernel to model: 4.15 or 6.1 (default: the running kernel's)")
-        ->check(CLI::IsMember({"4.15", "6.1", "linux-4.15", "linux-6.1"}));
-
-    std::string abi_json_path;
-    auto* abi = app.add_subcommand("abi-test",
-                                   "check every errno and the permission rule (resets tracking)");
-    abi->add_option("--json", abi_json_path, "write the rows as JSON to FILE (- for stdout)");
-
-    fuzz_options fo;
-    std::string fuzz_json;
-    auto* fuzz = app.add_subcommand(
-        "fuzz", "hostile calls from several threads, each checked against the errno table "
-                "(resets tracking)");
-    fuzz->add_option("--seed", fo.seed, "random seed (the default makes runs reproducible)")
-        ->capture_default_str();
-    fuzz->add_option("--calls", fo.calls, "number of calls")->capture_default_str();
-    fuzz->add_option("--threads", fo.threads, "threads calling at once")->capture_default_str();
-    fuzz->add_option("--json", fuzz_json, "write the report as JSON to FILE (- for stdout)");
-
-    stress_options so;
-    bool no_final_round = false;
-    auto* stress = app.add_subcommand(
-        "stress", "race tracked processes against the syscalls, then run the scenarios quietly "
-                  "(resets tracking)");
-    stress->add_option("--seconds", so.seconds, "how long the race lasts")->capture_default_str();
-    stress->add_option("--processes", so.processes, "tracked worker processes")
-        ->capture_default_str();
-    stress->add_option("--threads", so.caller_threads, "threads calling the syscalls")
-        ->capture_default_str();
-    stress->add_flag("--no-final-round", no_final_round,
-                     "skip the quiet round of scenarios after the race");
-    stress->add_option("--workdir", so.workdir, "writable directory for the workers' links")
-        ->capture_default_str();
-
-    std::string op, name;
-    auto* tester = app.add_subcommand("tester", "the course's tester: -o OP -p NAME");
-    tester->add_option("-o", op, "set_param, get_info or cleanup")->required();
-    tester->add_option("-p", name, "process name");
-
+    app.add_subcommand("list", "list the scenarios, with what each proves")->callback([&st] {
+        st.code = cmd_list();
+    });
+    add_explain(app, st);
+    add_run(app, st);
+    add_abi(app, st);
+    add_fuzz(app, st);
+    add_stress(app, st);
+    add_tester(app, st);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : exit_usage;
     }
-
-    syscall_numbers numbers = default_numbers();
-    if (!nr.empty() && !parse_numbers(nr, numbers)) {
-        std::fprintf(stderr, "pfcheck: --nr takes three numbers, like 385,386,387\n");
-        return exit_usage;
-    }
-    pf_syscalls sys(numbers);
-    if (*list)
-        return cmd_list();
-    if (*explain)
-        return cmd_explain(explain_name, explain_model, explain_pages);
-    if (*tester)
-        return cmd_tester(sys, op, name);
-    if (*abi)
-        return cmd_abi(sys, abi_json_path, profile);
-    if (*fuzz)
-        return cmd_fuzz(sys, fo, fuzz_json);
-    if (*stress)
-        return cmd_stress(sys, so, !no_final_round);
-    if (*run) {
-        ro.use_perf = !no_perf;
-        return cmd_run(sys, ro, run_model, run_json, profile);
-    }
-    return exit_usage;
+    return st.code;
 }

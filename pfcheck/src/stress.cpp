@@ -49,8 +49,8 @@ std::string inconsistency(const pfcheck::pf_stat& st) {
         parts += st.vma_fault[v];
     }
     if (parts > st.cow_page_faults)
-        return "the per-VMA counts add up to " + std::to_string(parts) +
-               ", more than the total " + std::to_string(st.cow_page_faults);
+        return "the per-VMA counts add up to " + std::to_string(parts) + ", more than the total " +
+               std::to_string(st.cow_page_faults);
     for (int v = st.nb_vma; v < max_size; ++v)
         if (st.vma_fault[v] || st.vma_list_start[v] || st.vma_list_end[v])
             return "entry " + std::to_string(v) + " past nb_vma is not zero";
@@ -136,146 +136,183 @@ int stress_worker_main(int argc, char** argv) {
     return 0;
 }
 
-stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
-    stress_report r;
-    r.processes = opt.processes;
-    r.caller_threads = opt.caller_threads;
-    const long start = now_ns();
-    const long deadline = start + static_cast<long>(opt.seconds * 1e9);
-    int stats[2];
-    if (pipe(stats) != 0) {
-        r.fatal = "pipe failed";
-        return r;
-    }
-    sys.cleanup();
-    for (int i = 0; i < opt.processes; ++i)
-        sys.set_param(worker_name(i));
+namespace {
 
-    // The workers, each executed under its tracked name through a symlink.
-    std::vector<pid_t> workers;
-    for (int i = 0; i < opt.processes; ++i) {
-        std::string link = opt.workdir + "/" + worker_name(i);
-        unlink(link.c_str());
-        if (symlink(opt.program.c_str(), link.c_str()) != 0) {
-            r.fatal = "symlink " + link + ": " + std::strerror(errno);
-            break;
-        }
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(stats[0]);
-            std::string d = std::to_string(deadline), fd = std::to_string(stats[1]);
-            execl(link.c_str(), link.c_str(), "--stress-worker", d.c_str(), fd.c_str(), "1000",
-                  nullptr);
-            _exit(127);
-        }
-        if (pid > 0)
-            workers.push_back(pid);
+// One race: the workers (tracked processes that fork, write and execute
+// themselves), the callers (threads that make the syscalls), and what they
+// saw. Every result must be one that some interleaving allows.
+class race {
+  public:
+    race(const pf_syscalls& sys, const stress_options& opt)
+        : sys_(sys), opt_(opt), start_(now_ns()),
+          deadline_(start_ + static_cast<long>(opt.seconds * 1e9)) {
+        r_.processes = opt.processes;
+        r_.caller_threads = opt.caller_threads;
     }
-    close(stats[1]);
-    std::thread reader([&] {
-        FILE* in = fdopen(stats[0], "r");
+
+    stress_report run() {
+        int stats[2];
+        if (pipe(stats) != 0) {
+            r_.fatal = "pipe failed";
+            return r_;
+        }
+        sys_.cleanup();
+        for (int i = 0; i < opt_.processes; ++i)
+            sys_.set_param(worker_name(i));
+        start_workers(stats);
+        std::thread reader([&] { read_stats(stats[0]); });
+        std::vector<std::thread> callers;
+        callers.emplace_back([&] { churn(); });
+        for (int i = 1; i < opt_.caller_threads; ++i)
+            callers.emplace_back([&, i] { call(static_cast<unsigned>(opt_.seed + i)); });
+        for (auto& t : callers)
+            t.join();
+        reap_workers();
+        reader.join();
+        for (int i = 0; i < opt_.processes; ++i)
+            unlink((opt_.workdir + "/" + worker_name(i)).c_str());
+        sys_.cleanup();
+        r_.calls = calls_;
+        r_.max_total_seen = max_total_;
+        r_.seconds = static_cast<double>(now_ns() - start_) / 1e9;
+        return r_;
+    }
+
+  private:
+    const pf_syscalls& sys_;
+    const stress_options& opt_;
+    const long start_, deadline_;
+    stress_report r_;
+    std::vector<pid_t> workers_;
+    std::mutex lock_;
+    std::atomic<long> calls_{0}, max_total_{0};
+
+    // Each worker is executed under its tracked name through a symlink.
+    void start_workers(int stats[2]) {
+        for (int i = 0; i < opt_.processes; ++i) {
+            std::string link = opt_.workdir + "/" + worker_name(i);
+            unlink(link.c_str());
+            if (symlink(opt_.program.c_str(), link.c_str()) != 0) {
+                r_.fatal = "symlink " + link + ": " + std::strerror(errno);
+                break;
+            }
+            pid_t pid = fork();
+            if (pid == 0) {
+                close(stats[0]);
+                std::string d = std::to_string(deadline_), fd = std::to_string(stats[1]);
+                execl(link.c_str(), link.c_str(), "--stress-worker", d.c_str(), fd.c_str(), "1000",
+                      nullptr);
+                _exit(127);
+            }
+            if (pid > 0)
+                workers_.push_back(pid);
+        }
+        close(stats[1]);
+    }
+
+    void read_stats(int fd) {
+        FILE* in = fdopen(fd, "r");
         long f = 0, e = 0, p = 0;
         while (in && std::fscanf(in, "%ld %ld %ld", &f, &e, &p) == 3) {
-            r.forks += f;
-            r.execs += e;
-            r.pages_written += p;
+            r_.forks += f;
+            r_.execs += e;
+            r_.pages_written += p;
         }
         if (in)
             std::fclose(in);
-    });
+    }
 
-    // The callers: every result must be one that some interleaving allows.
-    std::mutex lock;
-    auto unexpected = [&](const std::string& what) {
-        std::lock_guard<std::mutex> g(lock);
-        ++r.unexpected;
-        if (r.first_unexpected.size() < 20)
-            r.first_unexpected.push_back(what);
-    };
-    std::atomic<long> calls{0}, max_total{0};
+    void unexpected(const std::string& what) {
+        std::lock_guard<std::mutex> g(lock_);
+        ++r_.unexpected;
+        if (r_.first_unexpected.size() < 20)
+            r_.first_unexpected.push_back(what);
+    }
+
+    void tally(const std::map<std::string, long>& seen) {
+        std::lock_guard<std::mutex> g(lock_);
+        for (const auto& [k, v] : seen)
+            r_.by_result[k] += v;
+    }
+
     // One caller only tracks every name and cleans up, without pause: records
     // are freed while the workers' faults look them up.
-    auto churner = [&] {
+    void churn() {
         std::map<std::string, long> seen;
-        while (now_ns() < deadline) {
-            for (int i = 0; i < opt.processes; ++i) {
-                int e = sys.set_param(worker_name(i));
+        while (now_ns() < deadline_) {
+            for (int i = 0; i < opt_.processes; ++i) {
+                int e = sys_.set_param(worker_name(i));
                 if (e != 0)
                     unexpected("pf_set_param(" + worker_name(i) + ") gave " + errno_name(e));
                 ++seen[errno_name(e)];
             }
-            int e = sys.cleanup();
+            int e = sys_.cleanup();
             if (e != 0 && e != EACCES)
                 unexpected("pf_cleanup() gave " + errno_name(e));
             ++seen[errno_name(e)];
-            calls += opt.processes + 1;
+            calls_ += opt_.processes + 1;
         }
-        std::lock_guard<std::mutex> g(lock);
-        for (const auto& [k, v] : seen)
-            r.by_result[k] += v;
-    };
-    auto caller = [&](unsigned seed) {
-        std::mt19937 rng(seed);
+        tally(seen);
+    }
+
+    int get_info(const std::string& name) {
         pf_stat st{};
+        int e = sys_.get_info(name, &st);
+        if (e != 0 && e != EACCES && e != EINVAL)
+            unexpected("pf_get_info(" + name + ") gave " + errno_name(e));
+        if (e != 0)
+            return e;
+        if (auto why = inconsistency(st); !why.empty())
+            unexpected("pf_get_info(" + name + ") returned an inconsistent pf_stat: " + why);
+        long seen_max = max_total_.load();
+        while (st.cow_page_faults > seen_max &&
+               !max_total_.compare_exchange_weak(seen_max, st.cow_page_faults)) {
+        }
+        return e;
+    }
+
+    // get_info is the slow call (it reads the layout under mmap_lock): the
+    // state-changing calls, which race with the fault path, get the larger share.
+    void call(unsigned seed) {
+        std::mt19937 rng(seed);
         std::map<std::string, long> seen;
-        while (now_ns() < deadline) {
-            std::string name = worker_name(static_cast<int>(rng() % opt.processes));
-            // get_info is the slow call (it reads the layout under mmap_lock):
-            // the state-changing calls, which race with the fault path, get
-            // the larger share.
+        while (now_ns() < deadline_) {
+            std::string name = worker_name(static_cast<int>(rng() % opt_.processes));
             unsigned pick = rng() % 100;
             int e;
             if (pick < 40) {
-                e = sys.get_info(name, &st);
-                if (e != 0 && e != EACCES && e != EINVAL)
-                    unexpected("pf_get_info(" + name + ") gave " + errno_name(e));
-                if (e == 0) {
-                    if (auto why = inconsistency(st); !why.empty())
-                        unexpected("pf_get_info(" + name + ") returned an inconsistent pf_stat: " +
-                                   why);
-                    long seen_max = max_total.load();
-                    while (st.cow_page_faults > seen_max &&
-                           !max_total.compare_exchange_weak(seen_max, st.cow_page_faults)) {
-                    }
-                }
+                e = get_info(name);
             } else if (pick < 80) {
-                e = sys.set_param(name);
+                e = sys_.set_param(name);
                 if (e != 0)
                     unexpected("pf_set_param(" + name + ") gave " + errno_name(e));
             } else {
-                e = sys.cleanup();
+                e = sys_.cleanup();
                 if (e != 0 && e != EACCES)
                     unexpected("pf_cleanup() gave " + errno_name(e));
             }
             ++seen[errno_name(e)];
-            ++calls;
+            ++calls_;
         }
-        std::lock_guard<std::mutex> g(lock);
-        for (const auto& [k, v] : seen)
-            r.by_result[k] += v;
-    };
-    std::vector<std::thread> callers;
-    callers.emplace_back(churner);
-    for (int i = 1; i < opt.caller_threads; ++i)
-        callers.emplace_back(caller, static_cast<unsigned>(opt.seed + i));
-    for (auto& t : callers)
-        t.join();
-    for (pid_t w : workers) {
-        int status = 0;
-        while (waitpid(w, &status, 0) < 0 && errno == EINTR) {
-        }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            unexpected("worker " + std::to_string(w) + " ended with status " +
-                       std::to_string(status));
+        tally(seen);
     }
-    reader.join();
-    for (int i = 0; i < opt.processes; ++i)
-        unlink((opt.workdir + "/" + worker_name(i)).c_str());
-    sys.cleanup();
-    r.calls = calls;
-    r.max_total_seen = max_total;
-    r.seconds = static_cast<double>(now_ns() - start) / 1e9;
-    return r;
+
+    void reap_workers() {
+        for (pid_t w : workers_) {
+            int status = 0;
+            while (waitpid(w, &status, 0) < 0 && errno == EINTR) {
+            }
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                unexpected("worker " + std::to_string(w) + " ended with status " +
+                           std::to_string(status));
+        }
+    }
+};
+
+} // namespace
+
+stress_report run_stress(const pf_syscalls& sys, const stress_options& opt) {
+    return race(sys, opt).run();
 }
 
 nlohmann::json to_json(const stress_report& r) {
