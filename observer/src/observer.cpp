@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <linux/perf_event.h>
 #include <sstream>
 #include <sys/mount.h>
@@ -88,6 +89,7 @@ struct fault_observer::impl {
     std::vector<pending> queue;
     std::map<pid_t, std::string> comm_of;      // by tid
     std::map<pid_t, std::string> exec_comm_of; // by tid: the name it was executed under
+    std::set<pid_t> loading;                   // tids executed and not yet in user mode
     std::uint64_t settled = 0;                 // records put in order so far
     int execs = 0;                             // exec records settled so far
     std::size_t stamped = 0;                   // faults already given their step
@@ -219,6 +221,7 @@ struct fault_observer::impl {
                 comm_of[r.tid] = r.comm_name;
                 if (r.exec) {
                     exec_comm_of[r.tid] = r.comm_name;
+                    loading.insert(r.tid);
                     ++execs;
                 }
                 break;
@@ -230,6 +233,9 @@ struct fault_observer::impl {
                 r.fault.comm = comm_of[r.fault.tid];
                 r.fault.exec_comm = exec_comm_of[r.fault.tid];
                 r.fault.exec_serial = execs;
+                if (r.fault.user())
+                    loading.erase(r.fault.tid);
+                r.fault.in_exec = loading.count(r.fault.tid) != 0;
                 r.fault.order = settled;
                 seen.faults.push_back(std::move(r.fault));
                 break;

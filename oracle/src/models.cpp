@@ -29,17 +29,20 @@ const std::vector<bug_model>& bug_models() {
         {"kernel_mode", k::count,
          "counts faults that the kernel takes in kernel mode (copy_to_user)",
          "the hook ignores the USER bit: read() into a CoW page faults in kernel mode, on the "
-         "process's behalf", &R::kernel_mode},
+         "process's behalf",
+         &R::kernel_mode},
         {"shared_writes", k::count,
          "counts writes to MAP_SHARED memory (shared pages are written in place)",
-         "the hook does not exclude VM_SHARED mappings, which are never copied",
-         &R::shared},
-        {"segv_faults", k::count, "counts writes that the handler refuses (they end in SIGSEGV)",
-         "the hook runs before the access checks (access_error), so a write to a read-only "
-         "mapping counts before it kills the task", &R::refused},
+         "the hook does not exclude VM_SHARED mappings, which are never copied", &R::shared},
+        {"segv_faults", k::count,
+         "counts faults in memory the task may not write (writes that end in SIGSEGV)",
+         "the hook runs before the access checks (access_error) and does not look at the "
+         "VMA's flags, so a write to a read-only mapping counts before it kills the task",
+         &R::refused},
         {"copy_only", k::count, "counts only faults that copy the page, missing reuse faults",
          "the count sits in wp_page_copy(): when the other sharer is gone, do_wp_page() reuses "
-         "the page and the hardware fault is not counted", &R::copies_only},
+         "the page and the hardware fault is not counted",
+         &R::copies_only},
         {"retry_double", k::count,
          "counts a retried fault again (a write fault that waited on userfaultfd is retried "
          "once, and is one fault)",
@@ -47,22 +50,23 @@ const std::vector<bug_model>& bug_models() {
          &R::retries_twice},
         {"no_children", k::count, "misses the faults of forked children",
          "the hook compares the task with the record's executed task (or its pid) instead of "
-         "matching the comm, which children inherit", &R::last_exec_only},
+         "matching the comm, which children inherit",
+         &R::last_exec_only},
         {"prefix_match", k::count,
          "counts a renamed process by its old name, or matches names loosely",
          "names are compared with strncmp() over the tracked name's length: any comm that "
-         "starts with it matches", &R::prefix_names},
+         "starts with it matches",
+         &R::prefix_names},
         {"rename_ignored", k::count, "keeps counting a process that renamed itself",
          "the tracked flag is set at exec or fork and not updated when the comm changes "
-         "(prctl(PR_SET_NAME), /proc/PID/comm)", &R::exec_names},
-        {"no_exec_reset", k::count,
-         "does not reset the record when the process is executed again",
+         "(prctl(PR_SET_NAME), /proc/PID/comm)",
+         &R::exec_names},
+        {"no_exec_reset", k::count, "does not reset the record when the process is executed again",
          "nothing in the exec path (begin_new_exec, bprm_execve) restarts the record",
          &R::never_reset},
         {"stale_pages", k::count,
          "per-VMA counts not cleared when the record restarted (exec): they exceed the total",
-         "the exec hook zeroes the total but not the per-page or per-VMA counts",
-         &R::pages_kept},
+         "the exec hook zeroes the total but not the per-page or per-VMA counts", &R::pages_kept},
         {"shifted", k::binning, "per-VMA counts shifted by one index",
          "an off-by-one when the counts are stored: vma_fault[i - 1] instead of vma_fault[i]",
          nullptr, +1},
@@ -71,19 +75,20 @@ const std::vector<bug_model>& bug_models() {
          nullptr, -1},
         {"layout_never", k::layout, "never reports a layout (nb_vma stays 0)",
          "the layout is read nowhere, or only at a moment when the process has none "
-         "(pf_set_param)", &R::layout_never},
+         "(pf_set_param)",
+         &R::layout_never},
         {"layout_forgotten", k::layout,
          "forgets the layout when the process exits (get_info after exit reports no VMA)",
          "the layout is read from the live task only; nothing keeps it when the task leaves its "
-         "mm (exit_mm/mm_release)", &R::layout_forgotten},
+         "mm (exit_mm/mm_release)",
+         &R::layout_forgotten},
         {"layout_at_exec", k::layout,
          "reports the layout taken at exec time, before the program mapped its memory",
          "the exec hook copies the VMA list once; later mmaps, mprotects and munmaps are missed",
          &R::layout_at_exec},
         {"layout_newest", k::layout,
          "reports the layout of the newest forked child, not of the last executed process",
-         "a fork hook (copy_process) makes each new child the record's process",
-         &R::layout_newest},
+         "a fork hook (copy_process) makes each new child the record's process", &R::layout_newest},
         {"clamp_127", k::layout, "stops the layout at 127 VMAs (off by one)",
          "the loop stops at MAX_SIZE - 1 instead of MAX_SIZE", &R::clamp_127},
         {"no_clamp", k::layout, "nb_vma above 128 (the layout must be clamped to MAX_SIZE)",
@@ -93,11 +98,13 @@ const std::vector<bug_model>& bug_models() {
          "loses the layout of a process executed under two tracked names (nb_vma 0 after it "
          "exits)",
          "the exit hook takes the first record whose last executed task is the exiting one, "
-         "which may be the earlier name's, already kept", &R::second_name_lost},
+         "which may be the earlier name's, already kept",
+         &R::second_name_lost},
         {"stale_entries", k::layout,
          "reports stale VMA addresses past nb_vma (another process's earlier layout)",
          "exec zeroes nb_vma but not the arrays, and get_info copies all 128 entries: addresses "
-         "of an earlier process, possibly another user's, reach user space", &R::stale_entries},
+         "of an earlier process, possibly another user's, reach user space",
+         &R::stale_entries},
     };
     return all;
 }
@@ -123,7 +130,8 @@ bool admitted(const fault_event& e, const kernel_rules& r) {
         return false;
     if (e.write ? !(e.present || r.first_touch || r.reads) : !r.reads)
         return false;
-    return (!e.shared || r.shared) && (!e.segv || r.refused);
+    // The hook looks at the VMA first: a private one the task may write.
+    return (!e.shared || r.shared) && ((e.writable && !e.segv) || r.refused);
 }
 
 bool name_matches(const fault_event& e, const std::string& name, const kernel_rules& r) {
@@ -182,12 +190,12 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
         if (r.last_exec_only && (!e.main_thread || last_exec_at(*s, e) != e.pid))
             continue;
         bool cow = e.write && e.present;
-        bool maybe = r.copies_only && cow && !e.reuse_known;
+        bool maybe = (r.copies_only && cow && !e.reuse_known) || e.in_exec;
         if (r.copies_only && cow && e.reuse_known && e.reuse)
             continue;
         long n = r.retries_twice && e.retried ? 2 : 1;
-        std::uint64_t page = e.address ? e.address & ~std::uint64_t{page_size - 1}
-                                       : slots.address(e.site);
+        std::uint64_t page =
+            e.address ? e.address & ~std::uint64_t{page_size - 1} : slots.address(e.site);
         (maybe ? out.maybe : out.sure)[page] += n;
         if (in_total)
             (maybe ? out.total_maybe : out.total) += n;

@@ -112,6 +112,7 @@ struct record_state {
 // How a fault is taken: the parts of a fault_event that the caller decides.
 struct access {
     bool user = true, write = true, main_thread = true, retried = false, segv = false;
+    bool writable = true; // the VMA allows writes
     process_id pid = 0;
 };
 
@@ -154,7 +155,6 @@ class simulator {
     int exec_serial_ = 1; // the root's exec is the first
 
     void apply(const step& st) {
-        using effect = void (simulator::*)(const step&);
         static constexpr std::array effects = {
 #define PFCHECK_ACTION(id, doc) &simulator::on_##id,
 #include "oracle/actions.inc"
@@ -205,7 +205,9 @@ class simulator {
         return p;
     }
 
-    void note(const std::string& text) { out_.timeline.push_back({step_, text}); }
+    void note(const std::string& text) {
+        out_.timeline.push_back({step_, text});
+    }
     void fail(const std::string& text) {
         out_.errors.push_back("step " + std::to_string(step_) + ": " + text);
     }
@@ -219,7 +221,9 @@ class simulator {
         return &it->second;
     }
 
-    static std::string who(process_id id) { return "P" + std::to_string(id); }
+    static std::string who(process_id id) {
+        return "P" + std::to_string(id);
+    }
 
     int slot_of(const process& p, int region) const {
         for (std::size_t i = 0; i < p.slots.size(); ++i)
@@ -259,7 +263,9 @@ class simulator {
         return r;
     }
 
-    region_kind kind_of(const slot_state& slot) const { return s_.regions[slot.region].kind; }
+    region_kind kind_of(const slot_state& slot) const {
+        return s_.regions[slot.region].kind;
+    }
 
     // The VMA around a page: the run of mapped pages with the same protection.
     std::pair<int, int> extent(const slot_state& slot, int page) const {
@@ -390,6 +396,7 @@ class simulator {
                       .write = a.write,
                       .present = present,
                       .shared = shared,
+                      .writable = a.writable,
                       .segv = a.segv,
                       .reuse = reuse,
                       .retried = a.retried,
@@ -407,7 +414,9 @@ class simulator {
         }
     }
 
-    bool tracked(const process& p) const { return records_.count(p.comm) != 0; }
+    bool tracked(const process& p) const {
+        return records_.count(p.comm) != 0;
+    }
 
     // A write by a task of `p` (itself, a thread, a vfork child) to one page.
     void write_page(process& p, int slot_index, int page, const access& a, tally& t) {
@@ -448,8 +457,9 @@ class simulator {
         }
         if (ps.entry != pte::none)
             return;
-        fault(p, slot_index, page, {.write = false, .pid = pid}, false, kind_of(slot) == region_kind::shared,
-              false);
+        fault(p, slot_index, page,
+              {.write = false, .writable = ps.prot == protection::read_write, .pid = pid}, false,
+              kind_of(slot) == region_kind::shared, false);
         switch (kind_of(slot)) {
         case region_kind::shared:
             // Shared memory needs no write notification: mapped writable at once.
@@ -545,8 +555,8 @@ class simulator {
     }
 
     std::string tally_text(const tally& t) const {
-        return std::to_string(t.cow) + " CoW, " + std::to_string(t.first_touch) +
-               " first-touch, " + std::to_string(t.none) + " without fault" +
+        return std::to_string(t.cow) + " CoW, " + std::to_string(t.first_touch) + " first-touch, " +
+               std::to_string(t.none) + " without fault" +
                (t.untracked ? ", " + std::to_string(t.untracked) + " CoW under another name" : "");
     }
 
@@ -598,8 +608,8 @@ void simulator::on_write_expect_segv(const step& st) {
         return;
     read_page(*child, r->slot, r->first, tmp);
     auto& ps = child->slots[r->slot].pages[r->first];
-    fault(*child, r->slot, r->first, {.segv = true, .pid = tmp}, ps.entry != pte::none,
-          kind_of(child->slots[r->slot]) == region_kind::shared, false);
+    fault(*child, r->slot, r->first, {.segv = true, .writable = false, .pid = tmp},
+          ps.entry != pte::none, kind_of(child->slots[r->slot]) == region_kind::shared, false);
     exit_process(tmp);
     note(who(st.actor) + " forks a child that reads and writes " + r->where +
          " and dies of SIGSEGV: no CoW fault; the fork write-protects " + who(st.actor) +
@@ -700,9 +710,9 @@ void simulator::on_uffd_wp_write(const step& st) {
         ps.entry = pte::read_only;
         write_page(*r->p, r->slot, i, {.retried = true, .pid = st.actor}, t);
     }
-    note(who(st.actor) + " write-protects " + r->where + " with userfaultfd and writes it: " +
-         std::to_string(t.cow) + " CoW (each retried once after the handler), " +
-         std::to_string(t.none) + " shared");
+    note(who(st.actor) + " write-protects " + r->where +
+         " with userfaultfd and writes it: " + std::to_string(t.cow) +
+         " CoW (each retried once after the handler), " + std::to_string(t.none) + " shared");
 }
 
 void simulator::on_mprotect(const step& st) {

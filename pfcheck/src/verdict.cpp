@@ -119,8 +119,8 @@ void fill_rows(record_context& c) {
     auto binned = oracle::bin(only, slots, c.layout);
     std::map<std::pair<std::uint64_t, std::uint64_t>, long> kernel_by_range;
     auto answer = c.e.kernel.find(c.name);
-    const pf_stat* k = answer != c.e.kernel.end() && answer->second.stat ? &*answer->second.stat
-                                                                       : nullptr;
+    const pf_stat* k =
+        answer != c.e.kernel.end() && answer->second.stat ? &*answer->second.stat : nullptr;
     if (k)
         for (int i = 0; i < std::clamp(k->nb_vma, 0, max_size); ++i)
             kernel_by_range[{k->vma_list_start[i], k->vma_list_end[i]}] = k->vma_fault[i];
@@ -190,8 +190,8 @@ record_verdict judge_record(const evidence& e, const std::string& name,
     if (!asked)
         c.v.problems.push_back("the kernel was not asked: the scenario did not reach its query");
     else if (!answer->second.stat)
-        c.v.problems.push_back("pf_get_info(\"" + name + "\") failed: " +
-                               errno_name(answer->second.err));
+        c.v.problems.push_back("pf_get_info(\"" + name +
+                               "\") failed: " + errno_name(answer->second.err));
     else {
         check_layout(c, *answer->second.stat);
         check_totals(c, *answer->second.stat);
@@ -216,7 +216,8 @@ void check_perf(const evidence& e, verdict& v) {
     long cow = 0;
     for (const auto& f : e.perf->faults)
         cow += f.user_write_to_present();
-    if (e.minor_faults && static_cast<std::uint64_t>(cow) > e.minor_faults + e.query.segv_writes.size())
+    if (e.minor_faults &&
+        static_cast<std::uint64_t>(cow) > e.minor_faults + e.query.segv_writes.size())
         v.problems.push_back("perf saw more CoW faults (" + std::to_string(cow) +
                              ") than minor faults (" + std::to_string(e.minor_faults) + ")");
 }
@@ -233,19 +234,24 @@ std::vector<oracle::fault_event> perf_events(const observer::observation& o,
         auto vma = oracle::find_vma(layout, f.address);
         if (!f.user() && !vma)
             continue; // the kernel's own addresses
-        out.push_back({.step = f.step,
-                       .exec_serial = f.exec_serial,
-                       .pid = id,
-                       .address = f.address,
-                       .user = f.user(),
-                       .write = f.write(),
-                       .present = f.present(),
-                       .shared = vma && layout[*vma].shared(),
-                       .segv = died_of_segv(q, f),
-                       .reuse_known = false,
-                       .main_thread = f.tid == f.pid,
-                       .comm = f.comm,
-                       .exec_comm = f.exec_comm});
+        out.push_back(
+            {.step = f.step,
+             .exec_serial = f.exec_serial,
+             .pid = id,
+             .address = f.address,
+             .user = f.user(),
+             .write = f.write(),
+             .present = f.present(),
+             .shared = vma && layout[*vma].shared(),
+             // A write that did not kill the task was allowed then (a
+             // RELRO VMA is read-only now, not at its first writes).
+             .writable = (f.write() && !died_of_segv(q, f)) || (vma && layout[*vma].writable()),
+             .segv = died_of_segv(q, f),
+             .reuse_known = false,
+             .main_thread = f.tid == f.pid,
+             .in_exec = f.in_exec,
+             .comm = f.comm,
+             .exec_comm = f.exec_comm});
     }
     return out;
 }
@@ -286,8 +292,8 @@ verdict judge(const evidence& e) {
     v.oracle_total = own.oracle_total;
     v.perf_total = own.perf_total;
     v.kernel_total = own.kernel_total;
-    bool any_controlled = std::any_of(v.rows.begin(), v.rows.end(),
-                                      [](const vma_row& r) { return r.controlled; });
+    bool any_controlled =
+        std::any_of(v.rows.begin(), v.rows.end(), [](const vma_row& r) { return r.controlled; });
     if (!any_controlled && !e.s->regions.empty() && e.run_errors.empty() &&
         e.prediction.records.count(e.s->name) && e.prediction.records.at(e.s->name).reported)
         v.problems.push_back("none of the scenario's regions is in the observed layout: the oracle "

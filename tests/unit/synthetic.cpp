@@ -61,13 +61,15 @@ observer::observation perf_of(const oracle::prediction& p, const oracle::slot_ma
             q.segv_writes.emplace_back(f.tid, f.address);
         o.faults.push_back(f);
     }
-    auto own = [&](std::uint64_t address, std::uint32_t err) {
+    auto own = [&](std::uint64_t address, std::uint32_t err, bool in_exec = false) {
         o.faults.push_back({.pid = pid_of(0), .tid = pid_of(0), .address = address,
                             .error_code = err, .comm = name, .exec_comm = name,
-                            .exec_serial = last_exec, .step = last_step});
+                            .exec_serial = last_exec, .step = last_step, .in_exec = in_exec});
     };
     if (!outside)
         return o;
+    // The ELF loader zeroes the end of .data in kernel mode (padzero).
+    own(data_page + oracle::page_size, observer::pf_write, true);
     for (long i = 0; i < data_faults; ++i)
         own(data_page, observer::pf_user | observer::pf_write | observer::pf_prot);
     for (int i = 0; i < 3; ++i)
@@ -111,7 +113,7 @@ workloads::query_point query_of(const oracle::scenario& s, const oracle::predict
 
 // What a kernel following `rules` answers for one record.
 kernel_answer answer(const diagnosis_case& c, const case_record& rec,
-                     const oracle::kernel_rules& rules) {
+                     const oracle::kernel_rules& rules, bool loader_counted) {
     if (!rec.exists)
         return {std::nullopt, EINVAL};
     pf_stat k{};
@@ -122,7 +124,10 @@ kernel_answer answer(const diagnosis_case& c, const case_record& rec,
         k.vma_list_start[i] = static_cast<unsigned long>(x.ranges[i].first);
         k.vma_list_end[i] = static_cast<unsigned long>(x.ranges[i].second);
     }
-    auto counted = oracle::count_record(c.events, c.marks, rec.name, rules, c.slots);
+    auto events = c.events;
+    if (!loader_counted)
+        std::erase_if(events, [](const oracle::fault_event& e) { return e.in_exec; });
+    auto counted = oracle::count_record(events, c.marks, rec.name, rules, c.slots);
     std::vector<long> binned(n, 0);
     for (const auto* pages : {&counted->sure, &counted->maybe})
         for (const auto& [page, count] : *pages)
@@ -154,7 +159,7 @@ std::string program_maps() {
 }
 
 evidence make(const std::string& name, const oracle::kernel_rules& rules, long data_faults,
-              bool outside) {
+              bool outside, bool loader_counted) {
     evidence e;
     e.s = workloads::find(name);
     if (!e.s)
@@ -175,7 +180,7 @@ evidence make(const std::string& name, const oracle::kernel_rules& rules, long d
     // view of the evidence (the same events and layouts it will judge).
     auto c = make_case(e, verdict{});
     for (const auto& rec : c->records)
-        e.kernel[rec.name] = answer(*c, rec, rules);
+        e.kernel[rec.name] = answer(*c, rec, rules, loader_counted);
     return e;
 }
 

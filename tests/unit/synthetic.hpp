@@ -21,9 +21,11 @@ std::string program_maps();
 
 // The evidence of scenario `name` on a kernel following `rules`; with
 // `outside`, perf also saw faults outside the scenario's regions (its
-// program's data and stack), as on a real kernel.
+// program's data and stack), as on a real kernel. A kernel that counts
+// kernel-mode faults counts the ELF loader's (at exec) when `loader_counted`:
+// that depends on where its exec hook sits, and both are right.
 pfcheck::evidence make(const std::string& name, const oracle::kernel_rules& rules = {},
-                       long data_faults = 2, bool outside = true);
+                       long data_faults = 2, bool outside = true, bool loader_counted = true);
 
 // The bug models whose kernel answers this scenario differently from a
 // correct one, in the scenario's own regions or its layout.

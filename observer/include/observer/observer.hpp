@@ -30,6 +30,10 @@ struct fault_sample {
     std::uint64_t order = 0; // position among all records of the tree
     int exec_serial = 0;     // how many execs in the tree came before it (the root's is 1)
     int step = -1;           // the scenario step it was read after (see mark_step)
+    // Taken while the kernel loaded a program: after the task's exec renamed
+    // it, before the task's first fault in user mode (the ELF loader zeroing
+    // the end of .data, the new stack).
+    bool in_exec = false;
 
     bool user_write_to_present() const {
         return (error_code & (pf_prot | pf_write | pf_user)) == (pf_prot | pf_write | pf_user);

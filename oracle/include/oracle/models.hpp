@@ -26,7 +26,7 @@ struct kernel_rules {
     bool first_touch = false; // writes to pages that are not present too
     bool reads = false;       // read faults too
     bool shared = false;      // MAP_SHARED mappings too
-    bool refused = false;     // accesses the handler refuses (SIGSEGV) too
+    bool refused = false;     // faults in VMAs the task may not write too (SIGSEGV writes)
     bool copies_only = false; // but not the faults resolved by reusing the page
     bool retries_twice = false; // a fault the kernel retries counts again
     // Whose faults count.

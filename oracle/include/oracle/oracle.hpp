@@ -63,17 +63,21 @@ struct fault_event {
     bool write = true;      // a write (not a read)
     bool present = true;    // the page table entry was present (a protection fault)
     bool shared = false;    // in a MAP_SHARED mapping
+    bool writable = true;   // in a VMA the task may write (else SIGSEGV, or a read)
     bool segv = false;      // the access was refused: the task dies of SIGSEGV
     bool reuse = false;     // a CoW fault resolved by reusing the page (no copy)
     bool reuse_known = true; // perf cannot tell reuse from copy
     bool retried = false;   // the kernel handles it twice (userfaultfd retry)
     bool main_thread = true; // taken by the process itself, not a thread or vfork child
+    // Taken by the kernel while it loaded the program (exec): whether a kernel
+    // that counts kernel-mode faults counts it depends on where its exec hook sits.
+    bool in_exec = false;
     std::string comm;       // the task's name when it faulted
     std::string exec_comm;  // its name when it was executed (kept across fork)
 
     // What docs/semantics.md counts: a user write to a present page of a
     // private mapping, which the handler accepts.
-    bool is_cow() const { return user && write && present && !shared && !segv; }
+    bool is_cow() const { return user && write && present && !shared && writable && !segv; }
 };
 
 // What happened to the records, in order: a name tracked, a process executed
