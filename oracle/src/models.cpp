@@ -134,6 +134,11 @@ bool admitted(const fault_event& e, const kernel_rules& r) {
     return (!e.shared || r.shared) && ((e.writable && !e.segv) || r.refused);
 }
 
+fault_event writable(fault_event e) {
+    e.writable = true;
+    return e;
+}
+
 bool name_matches(const fault_event& e, const std::string& name, const kernel_rules& r) {
     const std::string& comm = r.exec_names ? e.exec_comm : e.comm;
     return r.prefix_names ? comm.rfind(name, 0) == 0 : comm == name;
@@ -185,12 +190,14 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
     for (const auto& e : events) {
         bool in_total = restart->precedes(e);
         bool in_pages = r.pages_kept ? s->tracked->precedes(e) : in_total;
-        if (!in_pages || !admitted(e, r) || !name_matches(e, name, r))
+        // A fault in a VMA that was writable at some point, not now: maybe.
+        bool unsure = !admitted(e, r) && e.writable_unsure && admitted(writable(e), r);
+        if (!in_pages || !(admitted(e, r) || unsure) || !name_matches(e, name, r))
             continue;
         if (r.last_exec_only && (!e.main_thread || last_exec_at(*s, e) != e.pid))
             continue;
         bool cow = e.write && e.present;
-        bool maybe = (r.copies_only && cow && !e.reuse_known) || e.in_exec;
+        bool maybe = (r.copies_only && cow && !e.reuse_known) || e.in_exec || unsure;
         if (r.copies_only && cow && e.reuse_known && e.reuse)
             continue;
         long n = r.retries_twice && e.retried ? 2 : 1;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 namespace pfcheck {
 
@@ -224,9 +225,29 @@ void check_perf(const evidence& e, verdict& v) {
 
 } // namespace
 
+namespace {
+
+// The VMAs (by start) that took a write the kernel allowed: writable then,
+// whatever they are now (RELRO is made read-only after its relocations).
+std::set<std::uint64_t> written_vmas(const observer::observation& o,
+                                     const workloads::query_point& q) {
+    std::set<std::uint64_t> out;
+    for (const auto& f : o.faults) {
+        oracle::process_id id = -1;
+        const auto* proc = process_of(q, f.pid, id);
+        auto layout = proc ? parse_layout(proc->maps) : oracle::layout{};
+        if (auto vma = oracle::find_vma(layout, f.address); vma && f.write() && !died_of_segv(q, f))
+            out.insert(layout[*vma].start);
+    }
+    return out;
+}
+
+} // namespace
+
 std::vector<oracle::fault_event> perf_events(const observer::observation& o,
                                              const workloads::query_point& q) {
     std::vector<oracle::fault_event> out;
+    auto written = written_vmas(o, q);
     for (const auto& f : o.faults) {
         oracle::process_id id = -1;
         const auto* proc = process_of(q, f.pid, id);
@@ -234,24 +255,27 @@ std::vector<oracle::fault_event> perf_events(const observer::observation& o,
         auto vma = oracle::find_vma(layout, f.address);
         if (!f.user() && !vma)
             continue; // the kernel's own addresses
-        out.push_back(
-            {.step = f.step,
-             .exec_serial = f.exec_serial,
-             .pid = id,
-             .address = f.address,
-             .user = f.user(),
-             .write = f.write(),
-             .present = f.present(),
-             .shared = vma && layout[*vma].shared(),
-             // A write that did not kill the task was allowed then (a
-             // RELRO VMA is read-only now, not at its first writes).
-             .writable = (f.write() && !died_of_segv(q, f)) || (vma && layout[*vma].writable()),
-             .segv = died_of_segv(q, f),
-             .reuse_known = false,
-             .main_thread = f.tid == f.pid,
-             .in_exec = f.in_exec,
-             .comm = f.comm,
-             .exec_comm = f.exec_comm});
+        bool segv = died_of_segv(q, f);
+        bool writable_now = vma && layout[*vma].writable();
+        out.push_back({.step = f.step,
+                       .exec_serial = f.exec_serial,
+                       .pid = id,
+                       .address = f.address,
+                       .user = f.user(),
+                       .write = f.write(),
+                       .present = f.present(),
+                       .shared = vma && layout[*vma].shared(),
+                       // A write that did not kill the task was allowed then.
+                       .writable = (f.write() && !segv) || writable_now,
+                       // A read in a VMA read-only now but written before
+                       // (RELRO): it may have come before the mprotect.
+                       .writable_unsure = !writable_now && vma && written.count(layout[*vma].start),
+                       .segv = segv,
+                       .reuse_known = false,
+                       .main_thread = f.tid == f.pid,
+                       .in_exec = f.in_exec,
+                       .comm = f.comm,
+                       .exec_comm = f.exec_comm});
     }
     return out;
 }

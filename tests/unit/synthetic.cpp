@@ -16,6 +16,7 @@ using namespace pfcheck;
 namespace {
 
 constexpr std::uint64_t data_page = 0x0832c000;
+constexpr std::uint64_t relro_page = 0x08325000;
 const char* stack_line = "bfa8c000-bfaad000 rw-p 00000000 00:00 0     [stack]\n";
 
 pid_t pid_of(oracle::process_id id) {
@@ -70,6 +71,9 @@ observer::observation perf_of(const oracle::prediction& p, const oracle::slot_ma
         return o;
     // The ELF loader zeroes the end of .data in kernel mode (padzero).
     own(data_page + oracle::page_size, observer::pf_write, true);
+    // glibc relocates RELRO (a first touch), reads it, then makes it read-only.
+    own(relro_page, observer::pf_user | observer::pf_write);
+    own(relro_page + oracle::page_size, observer::pf_user);
     for (long i = 0; i < data_faults; ++i)
         own(data_page, observer::pf_user | observer::pf_write | observer::pf_prot);
     for (int i = 0; i < 3; ++i)
@@ -127,6 +131,8 @@ kernel_answer answer(const diagnosis_case& c, const case_record& rec,
     auto events = c.events;
     if (!loader_counted)
         std::erase_if(events, [](const oracle::fault_event& e) { return e.in_exec; });
+    for (auto& e : events) // the truth: RELRO was writable when it was read
+        e.writable = e.writable || e.writable_unsure;
     auto counted = oracle::count_record(events, c.marks, rec.name, rules, c.slots);
     std::vector<long> binned(n, 0);
     for (const auto* pages : {&counted->sure, &counted->maybe})
@@ -155,6 +161,7 @@ kernel_answer answer(const diagnosis_case& c, const case_record& rec,
 
 std::string program_maps() {
     return "08048000-08324000 r-xp 00000000 00:02 4     /init\n"
+           "08324000-0832b000 r--p 002db000 00:02 4     /init\n"
            "0832b000-08336000 rw-p 002e2000 00:02 4     /init\n";
 }
 

@@ -64,6 +64,7 @@ struct fault_event {
     bool present = true;    // the page table entry was present (a protection fault)
     bool shared = false;    // in a MAP_SHARED mapping
     bool writable = true;   // in a VMA the task may write (else SIGSEGV, or a read)
+    bool writable_unsure = false; // not writable now, but it was at some point (perf)
     bool segv = false;      // the access was refused: the task dies of SIGSEGV
     bool reuse = false;     // a CoW fault resolved by reusing the page (no copy)
     bool reuse_known = true; // perf cannot tell reuse from copy
