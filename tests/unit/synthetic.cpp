@@ -63,9 +63,15 @@ observer::observation perf_of(const oracle::prediction& p, const oracle::slot_ma
         o.faults.push_back(f);
     }
     auto own = [&](std::uint64_t address, std::uint32_t err, bool in_exec = false) {
-        o.faults.push_back({.pid = pid_of(0), .tid = pid_of(0), .address = address,
-                            .error_code = err, .comm = name, .exec_comm = name,
-                            .exec_serial = last_exec, .step = last_step, .in_exec = in_exec});
+        o.faults.push_back({.pid = pid_of(0),
+                            .tid = pid_of(0),
+                            .address = address,
+                            .error_code = err,
+                            .comm = name,
+                            .exec_comm = name,
+                            .exec_serial = last_exec,
+                            .step = last_step,
+                            .in_exec = in_exec});
     };
     if (!outside)
         return o;
@@ -172,10 +178,9 @@ evidence make(const std::string& name, const oracle::kernel_rules& rules, long d
     if (!e.s)
         return e;
     e.prediction = oracle::predict(*e.s, oracle::linux_6_1());
-    oracle::slot_map slots{base,
-                           static_cast<std::uint64_t>(oracle::slot_stride_pages(*e.s)) *
-                               oracle::page_size,
-                           oracle::page_size};
+    oracle::slot_map slots{
+        base, static_cast<std::uint64_t>(oracle::slot_stride_pages(*e.s)) * oracle::page_size,
+        oracle::page_size};
     e.query = query_of(*e.s, e.prediction, slots);
     int last_exec = 1;
     for (const auto& m : e.prediction.marks)
