@@ -186,10 +186,11 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
     record_count out;
     if (s->execs.empty())
         return out; // zeros until a process is executed under the name
-    const record_mark* restart = r.never_reset ? s->tracked : s->execs.back();
+    // Nothing counts before the first exec: the record has no counters yet.
+    const record_mark* restart = r.never_reset ? s->execs.front() : s->execs.back();
     for (const auto& e : events) {
         bool in_total = restart->precedes(e);
-        bool in_pages = r.pages_kept ? s->tracked->precedes(e) : in_total;
+        bool in_pages = r.pages_kept ? s->execs.front()->precedes(e) : in_total;
         // A fault in a VMA that was writable at some point, not now: maybe.
         bool unsure = !admitted(e, r) && e.writable_unsure && admitted(writable(e), r);
         if (!in_pages || !(admitted(e, r) || unsure) || !name_matches(e, name, r))
