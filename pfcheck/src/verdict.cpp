@@ -227,6 +227,11 @@ void check_perf(const evidence& e, verdict& v) {
 
 namespace {
 
+// Where user space ends (i386's 3G/1G split, x86_64's 47 bits): a kernel-mode
+// fault below it is on a process's memory, even one whose layout is gone
+// (a task killed by a signal, or the image before an exec).
+constexpr std::uint64_t user_end = sizeof(void*) == 4 ? 0xc0000000ull : 0x800000000000ull;
+
 // The VMAs (by start) that took a write the kernel allowed: writable then,
 // whatever they are now (RELRO is made read-only after its relocations).
 std::set<std::uint64_t> written_vmas(const observer::observation& o,
@@ -253,7 +258,7 @@ std::vector<oracle::fault_event> perf_events(const observer::observation& o,
         const auto* proc = process_of(q, f.pid, id);
         auto layout = proc ? parse_layout(proc->maps) : oracle::layout{};
         auto vma = oracle::find_vma(layout, f.address);
-        if (!f.user() && !vma)
+        if (!f.user() && f.address >= user_end)
             continue; // the kernel's own addresses
         bool segv = died_of_segv(q, f);
         bool writable_now = vma && layout[*vma].writable();

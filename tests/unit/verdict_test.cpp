@@ -155,4 +155,25 @@ BOOST_AUTO_TEST_CASE(other_names_are_judged) {
     }
 }
 
+// perf's kernel-mode faults: on a process's memory they stay, even where its
+// layout is gone (a child killed by SIGSEGV, the image before an exec: the
+// kernel writing the child's tid at fork is one); on the kernel's, they go.
+BOOST_AUTO_TEST_CASE(kernel_mode_faults_on_user_memory_stay) {
+    observer::observation o;
+    o.kernel_faults = true;
+    auto kernel_write = [&](pid_t pid, std::uint64_t address) {
+        o.faults.push_back({.pid = pid,
+                            .tid = pid,
+                            .address = address,
+                            .error_code = observer::pf_write | observer::pf_prot});
+    };
+    kernel_write(4242, 0x09315428); // a pid with no layout: a user address
+    kernel_write(4242, sizeof(void*) == 4 ? 0xc1000040 : 0xffffffff81000040); // the kernel's
+    workloads::query_point q;
+    auto events = perf_events(o, q);
+    BOOST_TEST_REQUIRE(events.size() == 1u);
+    BOOST_TEST(events[0].address == 0x09315428u);
+    BOOST_TEST(!events[0].user);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
