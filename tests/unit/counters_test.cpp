@@ -3,6 +3,7 @@
 // perf's hardware faults and the oracle's classification, under each era's
 // rule; and a measurement that fits another era's rule is a finding.
 #include "counters.hpp"
+#include "schema/results.hpp"
 #include "synthetic.hpp"
 #include "workloads/catalogue.hpp"
 
@@ -203,6 +204,27 @@ BOOST_AUTO_TEST_CASE(slack_and_missing_measurements_are_said) {
     auto j = pc::to_json(table);
     BOOST_TEST(j["rows"].size() == pc::table().size());
     BOOST_TEST(pc::to_text(table).find("UNAVAILABLE") != std::string::npos);
+}
+
+// What the guest sends is what the harness reads (schema/results.hpp).
+BOOST_AUTO_TEST_CASE(the_guests_json_fits_the_results_schema) {
+    auto t = tally_of("uffd_wp_anon");
+    t.kernel_seen = false;
+    auto m = exact(release_6_1, tally_of("uffd_wp_anon"));
+    m.counters["pgfault"].value = predicted("pgfault", pc::era::from_6_4, t);
+    auto table = pc::judge("uffd_wp_anon", t, m);
+    std::string why;
+    auto back = schema::parse_as<schema::counters_table>(pc::to_json(table), why);
+    BOOST_TEST_REQUIRE(back.has_value(), why);
+    BOOST_TEST(back->findings == table.findings());
+    BOOST_TEST(!back->faults.kernel.has_value());
+    BOOST_TEST(back->faults.retried == 8);
+    BOOST_TEST_REQUIRE(back->rows.size() == table.rows.size());
+    for (std::size_t i = 0; i < table.rows.size(); ++i) {
+        BOOST_TEST(back->rows[i].counter == table.rows[i].counter);
+        BOOST_TEST((back->rows[i].predicted == table.rows[i].predicted));
+        BOOST_TEST(back->rows[i].verdict == pc::to_string(table.rows[i].verdict));
+    }
 }
 
 // docs/counters.md carries the counter table as the code has it.
