@@ -11,7 +11,8 @@
 #        the course's syscalls, else pfcheck's reference series)
 #        PROFILE=strict|course  SCENARIO="name ..."  TIMEOUT=seconds  MUTANT="name ..."
 #
-# Other targets: make mutants (every buggy kernel in patch/mutants/ must be
+# Other targets: make counters [KSRC=...] [SERIES=none] (Linux's own fault
+# counters against the prediction, docs/counters.md), make mutants (every buggy kernel in patch/mutants/ must be
 # caught, with the right diagnosis), make unit (host tests only), make bench
 # (overhead), make report (tables and plots), make submission KSRC=<your 4.15
 # git tree> REPORT=report.pdf [SERIES=dir|reference] [BASE=commit|vanilla tree].
@@ -42,10 +43,17 @@ HARNESS_ARGS = --accel $(ACCEL) --timeout $(TIMEOUT) \
 	$(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) \
 	$(if $(PROFILE),--profile $(PROFILE)) $(foreach s,$(SCENARIO),--scenario $(s))
 
-.PHONY: all check check-debug check-failures unit mutants bench report submission deps host clean
+.PHONY: all counters check check-debug check-failures unit mutants bench report submission deps host clean
 
 all: host
 	$(HARNESS) run --arch $(ARCH) --mode check $(HARNESS_ARGS)
+
+# Linux's own fault counters (min_flt, maj_flt, /proc/vmstat, perf's software
+# events) against the prediction, per scenario, on any kernel: no patch is
+# needed (SERIES=none: the tree as it is; without KSRC, Debian's vanilla 6.1).
+# docs/counters.md.
+counters: host
+	$(HARNESS) run --arch $(ARCH) --mode counters --name counters-$(ARCH) $(HARNESS_ARGS)
 
 check: unit
 	@for arch in $(CHECK_ARCHS); do \

@@ -108,7 +108,8 @@ void add_common_options(CLI::App* sub, options& o) {
            "--mode", [&](const std::string& w) { o.mode = modes_by_word().at(w); },
            "check: errno table and scenarios; verify: scenarios; abi: errno table; "
            "bench: benchmarks; debug: errno table, fuzzer, race stress, scenarios, "
-           "kmemleak")
+           "kmemleak; counters: Linux's own fault counters against the prediction (any "
+           "kernel, no syscalls)")
         ->check(CLI::IsMember(mode_words));
     sub->add_option("--ksrc", o.ksrc, "a kernel tree of your own instead of Debian's 6.1");
     sub->add_option("--series", o.series,

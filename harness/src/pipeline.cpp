@@ -21,11 +21,9 @@ namespace harness {
 namespace {
 
 // The one table of modes and their words.
-constexpr std::pair<run_mode, const char*> mode_words[] = {{run_mode::check, "check"},
-                                                           {run_mode::verify, "verify"},
-                                                           {run_mode::abi, "abi"},
-                                                           {run_mode::bench, "bench"},
-                                                           {run_mode::debug, "debug"}};
+constexpr std::pair<run_mode, const char*> mode_words[] = {
+    {run_mode::check, "check"}, {run_mode::verify, "verify"}, {run_mode::abi, "abi"},
+    {run_mode::bench, "bench"}, {run_mode::debug, "debug"},   {run_mode::counters, "counters"}};
 
 // The kernel tree under test and, once needed, Debian's: it is the tree
 // under test unless KSRC names another, and it provides libperf's source,
@@ -89,6 +87,9 @@ std::optional<kernel_image> build_image(const options& o, const kernel_tree& tre
     // KUnit exists from 5.5: the series' in-kernel tests run at boot there.
     if (tree.major > 5 || (tree.major == 5 && tree.minor >= 5))
         br.fragments.push_back(o.project / "harness/kconfig/kunit.config");
+    // /proc/vmstat's pgfault needs CONFIG_VM_EVENT_COUNTERS (off in tinyconfig).
+    if (o.mode == run_mode::counters)
+        br.fragments.push_back(o.project / "harness/kconfig/counters.config");
     br.fragments.insert(br.fragments.end(), o.fragments.begin(), o.fragments.end());
     fs::remove(br.log);
     return build_kernel(br, why);
@@ -253,8 +254,21 @@ std::vector<run_lock> lock_run(const options& o) {
     return locks;
 }
 
+// The counters mode needs no patch, and its kernel has VM event counters: it
+// builds apart (its own variant), and Debian's tree without the series is the
+// pristine worktree (as the benchmarks' baseline), never the shared tree reset.
+void settle_counters_mode(options& o) {
+    if (o.mode != run_mode::counters)
+        return;
+    if (o.variant == "default")
+        o.variant = "counters";
+    if (o.ksrc.empty() && o.series == "none")
+        o.pristine = true;
+}
+
 run_result run_all(options o) {
     o.project = fs::absolute(o.project);
+    settle_counters_mode(o);
     auto locks = lock_run(o);
     std::string why, step;
     fs::path out_dir = fs::absolute(o.results) / (o.out_name.empty() ? o.arch : o.out_name);

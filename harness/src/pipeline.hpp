@@ -16,11 +16,12 @@ namespace harness {
 
 // What the guest runs.
 enum class run_mode {
-    check,  // the errno table and the scenarios
-    verify, // the scenarios
-    abi,    // the errno table
-    bench,  // the fault-path benchmarks (pfbench)
-    debug,  // the errno table, the fuzzer, the race stress, the scenarios, a kmemleak scan
+    check,    // the errno table and the scenarios
+    verify,   // the scenarios
+    abi,      // the errno table
+    bench,    // the fault-path benchmarks (pfbench)
+    debug,    // the errno table, the fuzzer, the race stress, the scenarios, a kmemleak scan
+    counters, // Linux's own fault counters against the prediction (no syscalls needed)
 };
 
 // The mode's word, which the guest reads first on its command line.

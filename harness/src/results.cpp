@@ -126,6 +126,24 @@ void count_bench(const std::map<std::string, schema::bench_config>& bench, colle
     }
 }
 
+// `pfcheck counters`: a scenario whose counters all follow their era's rule
+// passes; a finding fails it; a skipped one is counted apart.
+void count_counters(const schema::counters_report& r, collected& c) {
+    for (const auto& t : r.scenarios) {
+        if (!t.skipped.empty()) {
+            ++c.skipped;
+            continue;
+        }
+        if (t.findings == 0) {
+            ++c.passed;
+            continue;
+        }
+        for (const auto& row : t.rows)
+            if (row.verdict == "FINDING")
+                fail(c, check_kind::counters, t.scenario + " " + row.counter, row.note);
+    }
+}
+
 // KUnit's test cases, run inside the guest kernel at boot: one check each.
 void count_kunit(const boot_outcome& b, collected& c) {
     for (const auto& [name, ok] : b.kunit) {
@@ -164,6 +182,11 @@ void judge(const schema::guest_report& g, const counting& how, collected& c) {
              "not run");
     if (g.bench)
         count_bench(*g.bench, c);
+    if (g.counters) {
+        if (!g.counters->fatal.empty())
+            c.reason = "pfcheck could not judge: " + g.counters->fatal;
+        count_counters(*g.counters, c);
+    }
     if (c.reason.empty() && c.failed)
         c.reason = std::to_string(c.failed) + " checks failed";
 }
@@ -171,7 +194,8 @@ void judge(const schema::guest_report& g, const counting& how, collected& c) {
 // pfcheck ran but compared nothing: the kernel lacks the syscalls (ENOSYS),
 // say, or pfcheck could not find itself. This is where the harness learns it.
 bool nothing_compared(const std::optional<schema::guest_report>& g) {
-    return g && g->run && !g->run->fatal.empty();
+    return g &&
+           ((g->run && !g->run->fatal.empty()) || (g->counters && !g->counters->fatal.empty()));
 }
 
 // The verdict of the whole run, the kernel's own reports included.
@@ -217,8 +241,8 @@ void write_results(const run_context& ctx, const boot_outcome& b, const collecte
 
 std::string to_string(check_kind k) {
     // In the order of the enum.
-    constexpr const char* names[] = {"scenario", "abi",   "fuzz", "stress",
-                                     "kmemleak", "bench", "kunit"};
+    constexpr const char* names[] = {"scenario", "abi",   "fuzz",  "stress",
+                                     "kmemleak", "bench", "kunit", "counters"};
     return names[static_cast<int>(k)];
 }
 
@@ -227,6 +251,7 @@ std::string describe(const failure& f) {
     case check_kind::scenario:
     case check_kind::bench:
     case check_kind::kunit:
+    case check_kind::counters:
         return to_string(f.kind) + " " + f.name + ": " + f.message;
     case check_kind::abi:
         return "abi: " + f.name + ": " + f.message;

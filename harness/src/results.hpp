@@ -20,7 +20,7 @@ struct run_context {
 };
 
 // The kinds of check a guest runs; each failure names one.
-enum class check_kind { scenario, abi, fuzz, stress, kmemleak, bench, kunit };
+enum class check_kind { scenario, abi, fuzz, stress, kmemleak, bench, kunit, counters };
 
 struct failure {
     check_kind kind;

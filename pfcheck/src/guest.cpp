@@ -153,6 +153,18 @@ nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
             report["bench"][c] = run_pfbench(c, repetitions);
         return report;
     }
+    if (opt.mode == "counters") {
+        // Any kernel: the scenarios run without the syscalls.
+        run_options ro;
+        ro.workdir = "/tmp";
+        ro.scenarios = opt.scenarios;
+        ro.no_kernel = ro.counters = true;
+        auto r = run_scenarios(sys, ro);
+        for (const auto& t : r.counters)
+            std::fputs(counters::to_text(t).c_str(), stderr);
+        report["counters"] = counters_json(r);
+        return report;
+    }
     report["syscall_numbers"] = {sys.numbers().set_param, sys.numbers().get_info,
                                  sys.numbers().cleanup};
     if (opt.mode == "check" || opt.mode == "abi" || opt.mode == "debug") {

@@ -11,7 +11,8 @@ namespace pfcheck {
 
 struct guest_options {
     // check (abi + scenarios), verify (scenarios), abi, bench (benchmarks),
-    // debug (abi, fuzzer, race stress, scenarios, then a kmemleak scan)
+    // debug (abi, fuzzer, race stress, scenarios, then a kmemleak scan),
+    // counters (Linux's own fault counters against the prediction; no syscalls)
     std::string mode = "check";
     std::vector<std::string> scenarios;
     // KEY=VALUE words of the command line: reps (bench), calls, seed, seconds

@@ -263,6 +263,32 @@ int cmd_run(const pf_syscalls& sys, run_options ro, const std::string& model,
     return failed ? exit_failed : 0;
 }
 
+// Linux's own fault counters against the prediction, on any kernel: the
+// scenarios run without the course's syscalls (--no-kernel's path).
+int cmd_counters(const pf_syscalls& sys, run_options ro, const std::string& model,
+                 const std::string& json_path) {
+    if (!model.empty() && !(ro.model = oracle::model_named(model))) {
+        std::fprintf(stderr, "pfcheck: no kernel model '%s': use 4.15 or 6.1\n", model.c_str());
+        return exit_usage;
+    }
+    ro.no_kernel = ro.counters = ro.use_perf = true;
+    auto report = run_scenarios(sys, ro);
+    auto j = counters_json(report);
+    for (const auto& t : report.counters)
+        std::fputs(counters::to_text(t).c_str(), stdout);
+    if (int e = write_json(json_path, j))
+        return e;
+    if (!report.fatal.empty()) {
+        std::fprintf(stderr, "pfcheck: NOT JUDGED: %s\n", report.fatal.c_str());
+        return exit_cannot_judge;
+    }
+    int findings = j["findings"];
+    std::printf("kernel %s (era %s): %zu scenarios, %d findings, %d skipped\n",
+                kernel_release().c_str(), j["era"].get<std::string>().c_str(),
+                report.counters.size(), findings, j["skipped"].get<int>());
+    return findings ? exit_failed : 0;
+}
+
 // Internal entry points: a scenario process, the permission test's idler, a
 // stress worker, and pfcheck as a test guest's init. -1 when none applies.
 int internal_entry(int argc, char** argv) {
@@ -373,6 +399,26 @@ void add_run(CLI::App& app, cli_state& st) {
     });
 }
 
+void add_counters(CLI::App& app, cli_state& st) {
+    struct opts {
+        run_options ro;
+        std::string json, model;
+    };
+    auto o = std::make_shared<opts>();
+    auto* sub = app.add_subcommand(
+        "counters", "Linux's own fault counters (min_flt, maj_flt, /proc/vmstat, perf's "
+                    "software events) against the prediction, per scenario; any kernel, no "
+                    "syscalls needed (docs/counters.md)");
+    sub->add_option("--scenario,-s", o->ro.scenarios, "run only this scenario (repeatable)");
+    sub->add_option("--json", o->json, "write the tables as JSON to FILE (- for stdout)");
+    sub->add_option("--workdir", o->ro.workdir, "writable directory for scenario links");
+    sub->add_option("--model", o->model, model_help)->check(CLI::IsMember(model_names));
+    sub->callback([&st, o] {
+        st.with_syscalls(
+            [&](const pf_syscalls& sys) { return cmd_counters(sys, o->ro, o->model, o->json); });
+    });
+}
+
 void add_abi(CLI::App& app, cli_state& st) {
     auto json = std::make_shared<std::string>();
     auto* sub = app.add_subcommand("abi-test",
@@ -463,6 +509,7 @@ int main(int argc, char** argv) {
     });
     add_explain(app, st);
     add_run(app, st);
+    add_counters(app, st);
     add_abi(app, st);
     add_fuzz(app, st);
     add_stress(app, st);

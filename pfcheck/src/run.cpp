@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "run.hpp"
 
+#include "counters_probe.hpp"
 #include "diagnosis.hpp"
-
 #include "observer/observer.hpp"
 #include "oracle/oracle.hpp"
 #include "schema/results.hpp"
@@ -83,7 +83,8 @@ std::string errno_result(const char* call, const std::string& name, int err) {
 
 workloads::hooks hooks_for(const oracle::scenario& s, const pf_syscalls& sys,
                            const run_options& opt, evidence& e,
-                           std::unique_ptr<observer::fault_observer>& obs, int& step) {
+                           std::unique_ptr<observer::fault_observer>& obs, int& step,
+                           counters::probe* probe) {
     workloads::hooks h;
     h.before_exec = [&, &s = s](pid_t root) {
         // Track the names before the exec, so that the exec starts the record.
@@ -99,6 +100,8 @@ workloads::hooks hooks_for(const oracle::scenario& s, const pf_syscalls& sys,
             if (!obs)
                 e.perf_unavailable = why;
         }
+        if (probe)
+            probe->start(root); // last: the baselines as late as can be
         return true;
     };
     h.track = [&](const std::string& name) {
@@ -134,13 +137,32 @@ void dump_samples(const evidence& e) {
 struct outcome {
     verdict v;
     std::optional<diagnosis_case> c;
+    std::optional<counters::scenario_table> counted;
 };
+
+// Linux's counters against what perf's stream and the oracle predict.
+counters::scenario_table count_table(const evidence& e, const verdict& v,
+                                     const counters::measurement& m) {
+    counters::fault_tally t;
+    if (e.perf)
+        t = counters::tally(perf_events(*e.perf, e.query), e.perf->kernel_faults, e.prediction,
+                            *e.s);
+    auto table = counters::judge(e.s->name, t, m);
+    if (!e.perf)
+        table.skipped = "UNAVAILABLE: no prediction without perf's stream: " + e.perf_unavailable;
+    for (const auto& p : v.problems)
+        table.problems.push_back(p);
+    return table;
+}
 
 outcome run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_options& opt,
                 const oracle::kernel_model& model, const std::string& program) {
     // A scenario that needs a kernel feature runs only where it exists.
     if (auto why = unavailable(s); !why.empty())
-        return {verdict{.scenario = s.name, .skipped = why}, std::nullopt};
+        return {verdict{.scenario = s.name, .skipped = why}, std::nullopt,
+                opt.counters
+                    ? std::optional(counters::scenario_table{.scenario = s.name, .skipped = why})
+                    : std::nullopt};
     evidence e;
     e.s = &s;
     e.prediction = oracle::predict(s, model);
@@ -149,8 +171,13 @@ outcome run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
         e.perf_unavailable = "disabled with --no-perf";
     std::unique_ptr<observer::fault_observer> obs;
     int step = 0;
-    auto h = hooks_for(s, sys, opt, e, obs, step);
+    std::optional<counters::probe> probe;
+    if (opt.counters)
+        probe.emplace();
+    auto h = hooks_for(s, sys, opt, e, obs, step, probe ? &*probe : nullptr);
     auto ran = workloads::execute(s, program, opt.workdir, h);
+    // Every process of the tree has been reaped.
+    auto measured = probe ? std::optional(probe->finish()) : std::nullopt;
     e.run_errors.insert(e.run_errors.end(), ran.errors.begin(), ran.errors.end());
     if (obs)
         e.minor_faults = obs->minor_faults(); // every process has exited now
@@ -160,7 +187,10 @@ outcome run_one(const oracle::scenario& s, const pf_syscalls& sys, const run_opt
     auto v = judge(e);
     if (e.perf && opt.dump_samples && !v.pass)
         dump_samples(e);
-    return {v, make_case(e, v)};
+    std::optional<counters::scenario_table> counted;
+    if (measured)
+        counted = count_table(e, v, *measured);
+    return {v, make_case(e, v), std::move(counted)};
 }
 
 // A kernel without the syscalls cannot be judged at all: say so once.
@@ -217,7 +247,9 @@ run_report run_scenarios(const pf_syscalls& sys, const run_options& opt) {
     std::vector<diagnosis_case> cases;
     int i = 0;
     for (const auto* s : chosen) {
-        auto [v, c] = run_one(*s, sys, opt, *model, program);
+        auto [v, c, counted] = run_one(*s, sys, opt, *model, program);
+        if (counted)
+            r.counters.push_back(std::move(*counted));
         std::fprintf(stderr, "[%2d/%zu] %-16s %s\n", ++i, chosen.size(), s->name.c_str(),
                      !v.skipped.empty() ? ("SKIP (" + v.skipped + ")").c_str()
                                         : (v.pass ? "pass" : "FAIL"));
@@ -302,6 +334,22 @@ nlohmann::json to_json(const run_report& r) {
         out.diagnosis_seconds = r.diagnosis->seconds;
     }
     return out;
+}
+
+nlohmann::json counters_json(const run_report& r) {
+    nlohmann::json tables = nlohmann::json::array();
+    int findings = 0, skipped = 0;
+    for (const auto& t : r.counters) {
+        tables.push_back(counters::to_json(t));
+        findings += t.findings();
+        skipped += !t.skipped.empty();
+    }
+    return {{"kernel_release", kernel_release()},
+            {"era", counters::to_string(counters::era_of(kernel_release()))},
+            {"fatal", r.fatal},
+            {"findings", findings},
+            {"skipped", skipped},
+            {"scenarios", tables}};
 }
 
 std::string to_text(const verdict& v) {

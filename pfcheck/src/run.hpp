@@ -3,6 +3,7 @@
 #pragma once
 
 #include "abi.hpp"
+#include "counters.hpp"
 #include "diagnosis.hpp"
 #include "verdict.hpp"
 
@@ -19,6 +20,7 @@ struct run_options {
     bool verbose = false;
     bool dump_samples = false; // print every perf sample of the tracked name
     bool no_kernel = false;    // do not call the syscalls: oracle against perf only
+    bool counters = false;     // also measure Linux's own fault counters (counters.hpp)
     std::optional<oracle::kernel_model> model; // default: from the running kernel's release
 };
 
@@ -27,6 +29,7 @@ struct run_report {
     std::string kernel_model;
     std::string fatal; // non-empty: nothing could be judged (ENOSYS, say)
     std::optional<pfcheck::diagnosis> diagnosis; // the bugs, across every scenario
+    std::vector<counters::scenario_table> counters; // run_options::counters: one per scenario
     int passed() const;
     int skipped() const; // could not run here: counted apart, never as passes
     int failed() const;
@@ -39,6 +42,8 @@ std::string self_path();
 
 nlohmann::json to_json(const verdict& v);
 nlohmann::json to_json(const run_report& r);
+// `pfcheck counters`: every scenario's counter table, and the findings.
+nlohmann::json counters_json(const run_report& r);
 // The human-readable table of one verdict.
 std::string to_text(const verdict& v);
 

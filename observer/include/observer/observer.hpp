@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -75,6 +76,35 @@ class fault_observer {
 
   private:
     explicit fault_observer(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> p_;
+};
+
+// Linux's own perf software fault events for a process tree, counting (no
+// samples), inherited by the processes it forks: page-faults, minor-faults
+// and major-faults, each in every mode and in user mode only ("NAME:u",
+// exclude_kernel), enabled at the tree's next exec as the observer is. And
+// minor-faults and major-faults enabled at once, to measure the faults the
+// root takes before its exec.
+class fault_counters {
+  public:
+    static std::unique_ptr<fault_counters> attach(pid_t pid, std::string& why);
+    ~fault_counters();
+    fault_counters(const fault_counters&) = delete;
+    fault_counters& operator=(const fault_counters&) = delete;
+
+    // Since the exec, by name; an event that could not be opened is absent.
+    std::map<std::string, std::uint64_t> since_exec();
+    // Completed faults (minor + major, every mode) from attach to the exec:
+    // the root's before its exec. nullopt when an event is missing.
+    struct split {
+        std::uint64_t minor = 0, major = 0;
+    };
+    std::optional<split> before_exec();
+
+    struct impl;
+
+  private:
+    explicit fault_counters(std::unique_ptr<impl> p);
     std::unique_ptr<impl> p_;
 };
 

@@ -154,9 +154,46 @@ struct bench_config {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(bench_config, error, benchmarks)
 
+// `pfcheck counters` (pfcheck/src/counters.hpp): one counter of one scenario.
+struct counter_row {
+    std::string counter, rule;
+    std::optional<long> predicted, measured; // null: unavailable (the note says why)
+    long slack = 0;
+    std::string verdict; // "ok", "ok (within slack)", "FINDING", "UNAVAILABLE"
+    std::string note;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(counter_row, counter, rule, predicted, measured,
+                                                slack, verdict, note)
+
+// The scenario's hardware faults as perf saw them, classified.
+struct counter_faults {
+    long user = 0, refused = 0, retried = 0, gup = 0, io = 0;
+    std::optional<long> kernel; // null: the kernel-mode tracepoint is missing
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(counter_faults, user, refused, retried, gup, io,
+                                                kernel)
+
+struct counters_table {
+    std::string scenario, era, skipped;
+    int findings = 0;
+    std::vector<std::string> problems;
+    counter_faults faults;
+    std::vector<counter_row> rows;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(counters_table, scenario, era, skipped, findings,
+                                                problems, faults, rows)
+
+struct counters_report {
+    std::string kernel_release, era, fatal;
+    int findings = 0, skipped = 0;
+    std::vector<counters_table> scenarios;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(counters_report, kernel_release, era, fatal,
+                                                findings, skipped, scenarios)
+
 // Everything the guest sends back; a part is absent when its mode does not run it.
 struct guest_report {
-    std::string mode;  // the guest's mode word: check, verify, abi, bench, debug
+    std::string mode;  // the guest's mode word: check, verify, abi, bench, debug, counters
     std::string fatal; // the guest could not produce a report at all
     std::optional<std::vector<abi_row>> abi;
     std::optional<run_report> run;
@@ -164,9 +201,10 @@ struct guest_report {
     std::optional<stress_outcome> stress;
     std::optional<kmemleak_scan> kmemleak;
     std::optional<std::map<std::string, bench_config>> bench; // by configuration
+    std::optional<counters_report> counters;                  // mode counters
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(guest_report, mode, fatal, abi, run, fuzz, stress,
-                                                kmemleak, bench)
+                                                kmemleak, bench, counters)
 
 // What the harness writes beside the guest's report in report.json: where
 // and how the run was made, and its verdict.
