@@ -136,87 +136,111 @@ nlohmann::json run_pfbench(const std::string& config, int repetitions) {
     return {{"benchmarks", rows}, {"context", full.value("context", nlohmann::json::object())}};
 }
 
+// bench: a kernel without the syscalls is the baseline (a); a patched one
+// runs (b) to (f), one fresh process each.
+nlohmann::json bench_work(const guest_options& opt, const pf_syscalls& sys) {
+    bool vanilla = sys.cleanup() == ENOSYS;
+    int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
+    std::vector<std::string> configs = {"vanilla", "vanilla-1000vma"};
+    if (!vanilla)
+        configs = {"untracked", "tracked-other", "tracked-self", "tracked-64", "tracked-1000vma"};
+    nlohmann::json out;
+    for (const auto& c : configs)
+        out[c] = run_pfbench(c, repetitions);
+    return out;
+}
+
+// counters: any kernel, the scenarios run without the syscalls.
+nlohmann::json counters_work(const guest_options& opt, const pf_syscalls& sys) {
+    run_options ro;
+    ro.workdir = "/tmp";
+    ro.scenarios = opt.scenarios;
+    ro.no_kernel = ro.counters = true;
+    auto r = run_scenarios(sys, ro);
+    for (const auto& t : r.counters)
+        std::fputs(counters::to_text(t).c_str(), stderr);
+    return counters_json(r);
+}
+
+// The errno and permission table, into report["abi"] and ["abi_failed"].
+void abi_work(const pf_syscalls& sys, nlohmann::json& report) {
+    auto rows = abi_test(sys, "/init", "/tmp");
+    int failed = 0;
+    for (const auto& r : rows) {
+        failed += !r.pass && !r.skipped;
+        std::fprintf(stderr, "abi %s %s\n", r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"),
+                     r.proves.c_str());
+    }
+    report["abi"] = to_json(rows);
+    report["abi_failed"] = failed;
+}
+
+nlohmann::json fuzz_work(const guest_options& opt, const pf_syscalls& sys) {
+    fuzz_options fo;
+    fo.calls = param(opt, "calls", fo.calls);
+    fo.seed = static_cast<std::uint64_t>(param(opt, "seed", static_cast<long>(fo.seed)));
+    std::fprintf(stderr, "pfcheck-init: fuzz: seed %llu, %ld calls, %d threads\n",
+                 static_cast<unsigned long long>(fo.seed), fo.calls, fo.threads);
+    auto f = run_fuzz(sys, fo);
+    std::fprintf(stderr, "pfcheck-init: fuzz: %ld calls in %.1f s, %ld mismatches\n", f.calls,
+                 f.seconds, f.mismatches);
+    for (const auto& m : f.first_mismatches)
+        std::fprintf(stderr, "    problem: fuzz: %s\n", m.c_str());
+    return to_json(f);
+}
+
+nlohmann::json stress_work(const guest_options& opt, const pf_syscalls& sys) {
+    stress_options so;
+    so.seconds = static_cast<double>(param(opt, "seconds", 60));
+    so.program = "/init";
+    std::fprintf(stderr, "pfcheck-init: stress: %d processes, %d caller threads, %.0f s\n",
+                 so.processes, so.caller_threads, so.seconds);
+    auto st = run_stress(sys, so);
+    std::fprintf(stderr,
+                 "pfcheck-init: stress: %ld forks, %ld execs, %ld pages written, %ld calls, "
+                 "%ld unexpected\n",
+                 st.forks, st.execs, st.pages_written, st.calls, st.unexpected);
+    for (const auto& m : st.first_unexpected)
+        std::fprintf(stderr, "    problem: stress: %s\n", m.c_str());
+    return to_json(st);
+}
+
+nlohmann::json scenarios_work(const guest_options& opt, const pf_syscalls& sys) {
+    run_options ro;
+    ro.workdir = "/tmp";
+    ro.scenarios = opt.scenarios;
+    ro.dump_samples = opt.dump_samples;
+    auto r = run_scenarios(sys, ro);
+    // The abi rows end with a cleanup; leave nothing tracked either way.
+    sys.cleanup();
+    return to_json(r);
+}
+
 // The work itself, in a child of init. Returns the JSON report.
 nlohmann::json guest_work(const guest_options& opt, const pf_syscalls& sys) {
     nlohmann::json report;
     report["mode"] = opt.mode;
     if (opt.mode == "bench") {
-        // A kernel without the syscalls is the baseline (a); a patched one
-        // runs (b) to (e), one fresh process each.
-        bool vanilla = sys.cleanup() == ENOSYS;
-        int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
-        std::vector<std::string> configs = {"vanilla", "vanilla-1000vma"};
-        if (!vanilla)
-            configs = {"untracked", "tracked-other", "tracked-self", "tracked-64",
-                       "tracked-1000vma"};
-        for (const auto& c : configs)
-            report["bench"][c] = run_pfbench(c, repetitions);
+        report["bench"] = bench_work(opt, sys);
         return report;
     }
     if (opt.mode == "counters") {
-        // Any kernel: the scenarios run without the syscalls.
-        run_options ro;
-        ro.workdir = "/tmp";
-        ro.scenarios = opt.scenarios;
-        ro.no_kernel = ro.counters = true;
-        auto r = run_scenarios(sys, ro);
-        for (const auto& t : r.counters)
-            std::fputs(counters::to_text(t).c_str(), stderr);
-        report["counters"] = counters_json(r);
+        report["counters"] = counters_work(opt, sys);
         return report;
     }
     report["syscall_numbers"] = {sys.numbers().set_param, sys.numbers().get_info,
                                  sys.numbers().cleanup};
-    if (opt.mode == "check" || opt.mode == "abi" || opt.mode == "debug") {
-        auto rows = abi_test(sys, "/init", "/tmp");
-        int failed = 0;
-        for (const auto& r : rows) {
-            failed += !r.pass && !r.skipped;
-            std::fprintf(stderr, "abi %s %s\n", r.skipped ? "skip" : (r.pass ? "ok  " : "FAIL"),
-                         r.proves.c_str());
-        }
-        report["abi"] = to_json(rows);
-        report["abi_failed"] = failed;
+    bool debug = opt.mode == "debug";
+    if (opt.mode == "check" || opt.mode == "abi" || debug)
+        abi_work(sys, report);
+    if (debug) {
+        report["fuzz"] = fuzz_work(opt, sys);
+        report["stress"] = stress_work(opt, sys);
     }
-    if (opt.mode == "debug") {
-        fuzz_options fo;
-        fo.calls = param(opt, "calls", fo.calls);
-        fo.seed = static_cast<std::uint64_t>(param(opt, "seed", static_cast<long>(fo.seed)));
-        std::fprintf(stderr, "pfcheck-init: fuzz: seed %llu, %ld calls, %d threads\n",
-                     static_cast<unsigned long long>(fo.seed), fo.calls, fo.threads);
-        auto f = run_fuzz(sys, fo);
-        std::fprintf(stderr, "pfcheck-init: fuzz: %ld calls in %.1f s, %ld mismatches\n", f.calls,
-                     f.seconds, f.mismatches);
-        for (const auto& m : f.first_mismatches)
-            std::fprintf(stderr, "    problem: fuzz: %s\n", m.c_str());
-        report["fuzz"] = to_json(f);
-
-        stress_options so;
-        so.seconds = static_cast<double>(param(opt, "seconds", 60));
-        so.program = "/init";
-        std::fprintf(stderr, "pfcheck-init: stress: %d processes, %d caller threads, %.0f s\n",
-                     so.processes, so.caller_threads, so.seconds);
-        auto st = run_stress(sys, so);
-        std::fprintf(stderr,
-                     "pfcheck-init: stress: %ld forks, %ld execs, %ld pages written, %ld calls, "
-                     "%ld unexpected\n",
-                     st.forks, st.execs, st.pages_written, st.calls, st.unexpected);
-        for (const auto& m : st.first_unexpected)
-            std::fprintf(stderr, "    problem: stress: %s\n", m.c_str());
-        report["stress"] = to_json(st);
-    }
-    if (opt.mode == "check" || opt.mode == "verify" || opt.mode == "debug") {
-        run_options ro;
-        ro.workdir = "/tmp";
-        ro.scenarios = opt.scenarios;
-        ro.dump_samples = opt.dump_samples;
-        auto r = run_scenarios(sys, ro);
-        report["run"] = to_json(r);
-        // The abi rows end with a cleanup; leave nothing tracked either way.
-        sys.cleanup();
-    }
+    if (opt.mode == "check" || opt.mode == "verify" || debug)
+        report["run"] = scenarios_work(opt, sys);
     // kmemleak=0: a debug kernel without kmemleak (the KCSAN one).
-    if (opt.mode == "debug" && param(opt, "kmemleak", 1))
+    if (debug && param(opt, "kmemleak", 1))
         report["kmemleak"] = kmemleak_scan();
     return report;
 }
