@@ -7,6 +7,7 @@
 #include <archive_entry.h>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -81,30 +82,78 @@ std::optional<fs::path> build_guest(const guest_request& r, std::string& why) {
     return build / "pfcheck";
 }
 
+namespace {
+
+// What the dynamic loader needs for `elf`, read with readelf (running the
+// guest's loader, as ldd does, fails where the host cannot execute the guest
+// architecture's binaries): its interpreter, its NEEDED libraries, its class.
+struct elf_needs {
+    std::string interpreter;
+    std::vector<std::string> needed;
+    bool is32 = false;
+};
+
+std::optional<elf_needs> read_needs(const fs::path& elf) {
+    auto r = capture("readelf", {"-h", "-l", "-d", "--wide", elf.string()});
+    if (!r.ok)
+        return std::nullopt;
+    elf_needs n;
+    std::istringstream in(r.out);
+    auto inside = [](const std::string& line, const std::string& open) {
+        auto a = line.find(open), b = line.find(']', a);
+        return a == std::string::npos || b == std::string::npos
+                   ? std::string()
+                   : line.substr(a + open.size(), b - a - open.size());
+    };
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("Class:") != std::string::npos)
+            n.is32 = line.find("ELF32") != std::string::npos;
+        if (auto i = inside(line, "[Requesting program interpreter: "); !i.empty())
+            n.interpreter = i;
+        if (line.find("(NEEDED)") != std::string::npos)
+            n.needed.push_back(inside(line, "Shared library: ["));
+    }
+    return n;
+}
+
+// Where Debian's loader looks for a library of that class.
+std::optional<fs::path> find_library(const std::string& name, bool is32) {
+    const char* triplet = is32 ? "i386-linux-gnu" : "x86_64-linux-gnu";
+    for (const std::string dir : {"/lib/", "/usr/lib/"})
+        if (fs::path p = dir + triplet + "/" + name; fs::exists(p))
+            return p;
+    return std::nullopt;
+}
+
+} // namespace
+
 bool add_with_libraries(const fs::path& program, const std::string& guest_path,
                         std::vector<initramfs_file>& files, std::string& why) {
     files.push_back({guest_path, program});
-    auto r = capture("ldd", {program.string()});
-    if (!r.ok) {
-        why = "ldd " + program.string() + " failed: is the guest architecture's libc installed?";
-        return false;
-    }
-    // "libx.so.1 => /usr/lib/.../libx.so.1 (0x...)" or "/lib/ld-linux.so.2 (0x...)"
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
-        std::string path;
-        if (w.size() >= 3 && w[1] == "=>")
-            path = w[2];
-        else if (!w.empty() && w[0].front() == '/')
-            path = w[0];
-        if (line.find("not found") != std::string::npos) {
-            why = program.string() + " needs a library that is not installed: " + line;
+    std::set<std::string> seen;
+    std::vector<fs::path> todo{program};
+    while (!todo.empty()) {
+        fs::path elf = todo.back();
+        todo.pop_back();
+        auto n = read_needs(elf);
+        if (!n) {
+            why = "readelf " + elf.string() + " failed (is binutils installed?)";
             return false;
         }
-        if (!path.empty() && path.front() == '/')
-            files.push_back({path.substr(1), path});
+        if (!n->interpreter.empty() && seen.insert(n->interpreter).second)
+            files.push_back({n->interpreter.substr(1), n->interpreter});
+        for (const auto& lib : n->needed) {
+            auto path = find_library(lib, n->is32);
+            if (!path) {
+                why = elf.string() + " needs " + lib + ", which is not installed for the guest's " +
+                      "architecture (" + (n->is32 ? "i386" : "amd64") + ")";
+                return false;
+            }
+            if (seen.insert(path->string()).second) {
+                files.push_back({path->string().substr(1), *path});
+                todo.push_back(*path);
+            }
+        }
     }
     return true;
 }
