@@ -8,8 +8,8 @@
 #include "report/results.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -54,6 +54,11 @@ BOOST_AUTO_TEST_CASE(verdict_table_is_unchanged) {
         BOOST_TEST_CONTEXT(name) {
             auto f = recorded(name);
             auto t = report::verdict_table(f.run, *f.guest->run);
+            if (std::getenv("PFCHECK_UPDATE_FIXTURES"))
+                for (auto [ext, out] : {std::pair{".verdicts.md", report::to_markdown(t)},
+                                        {".verdicts.csv", report::to_csv(t)},
+                                        {".verdicts.tex", report::to_latex(t)}})
+                    std::ofstream(std::string(PFCHECK_FIXTURES) + "/" + name + ext) << out;
             BOOST_TEST(report::to_markdown(t) == text(name + ".verdicts.md"));
             BOOST_TEST(report::to_csv(t) == text(name + ".verdicts.csv"));
             BOOST_TEST(report::to_latex(t) == text(name + ".verdicts.tex"));
