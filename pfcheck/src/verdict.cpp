@@ -232,17 +232,30 @@ namespace {
 // (a task killed by a signal, or the image before an exec).
 constexpr std::uint64_t user_end = sizeof(void*) == 4 ? 0xc0000000ull : 0x800000000000ull;
 
-// The VMAs (by start) that took a write the kernel allowed: writable then,
-// whatever they are now (RELRO is made read-only after its relocations).
-std::set<std::uint64_t> written_vmas(const observer::observation& o,
-                                     const workloads::query_point& q) {
-    std::set<std::uint64_t> out;
+// Where one of perf's faults fell: its scenario process and the VMA of that
+// process's layout at the query (null: none, or the layout is gone).
+struct located {
+    oracle::process_id id = -1;
+    const oracle::vma* vma = nullptr;
+    bool segv = false;
+};
+
+// Locates every fault, parsing each process's maps once. `layouts` owns the
+// VMAs the result points to.
+std::vector<located> locate(const observer::observation& o, const workloads::query_point& q,
+                            std::map<pid_t, oracle::layout>& layouts) {
+    std::vector<located> out;
+    out.reserve(o.faults.size());
     for (const auto& f : o.faults) {
-        oracle::process_id id = -1;
-        const auto* proc = process_of(q, f.pid, id);
-        auto layout = proc ? parse_layout(proc->maps) : oracle::layout{};
-        if (auto vma = oracle::find_vma(layout, f.address); vma && f.write() && !died_of_segv(q, f))
-            out.insert(layout[*vma].start);
+        located at;
+        const auto* proc = process_of(q, f.pid, at.id);
+        auto [l, fresh] = layouts.try_emplace(f.pid);
+        if (fresh && proc)
+            l->second = parse_layout(proc->maps);
+        if (auto vma = oracle::find_vma(l->second, f.address))
+            at.vma = &l->second[*vma];
+        at.segv = died_of_segv(q, f);
+        out.push_back(at);
     }
     return out;
 }
@@ -251,31 +264,35 @@ std::set<std::uint64_t> written_vmas(const observer::observation& o,
 
 std::vector<oracle::fault_event> perf_events(const observer::observation& o,
                                              const workloads::query_point& q) {
+    std::map<pid_t, oracle::layout> layouts;
+    auto where = locate(o, q, layouts);
+    // The VMAs (by start) that took a write the kernel allowed: writable
+    // then, whatever they are now (RELRO is made read-only after relocation).
+    std::set<std::uint64_t> written;
+    for (std::size_t i = 0; i < o.faults.size(); ++i)
+        if (where[i].vma && o.faults[i].write() && !where[i].segv)
+            written.insert(where[i].vma->start);
     std::vector<oracle::fault_event> out;
-    auto written = written_vmas(o, q);
-    for (const auto& f : o.faults) {
-        oracle::process_id id = -1;
-        const auto* proc = process_of(q, f.pid, id);
-        auto layout = proc ? parse_layout(proc->maps) : oracle::layout{};
-        auto vma = oracle::find_vma(layout, f.address);
+    for (std::size_t i = 0; i < o.faults.size(); ++i) {
+        const auto& f = o.faults[i];
+        const auto& at = where[i];
         if (!f.user() && f.address >= user_end)
             continue; // the kernel's own addresses
-        bool segv = died_of_segv(q, f);
-        bool writable_now = vma && layout[*vma].writable();
+        bool writable_now = at.vma && at.vma->writable();
         out.push_back({.step = f.step,
                        .exec_serial = f.exec_serial,
-                       .pid = id,
+                       .pid = at.id,
                        .address = f.address,
                        .user = f.user(),
                        .write = f.write(),
                        .present = f.present(),
-                       .shared = vma && layout[*vma].shared(),
+                       .shared = at.vma && at.vma->shared(),
                        // A write that did not kill the task was allowed then.
-                       .writable = (f.write() && !segv) || writable_now,
+                       .writable = (f.write() && !at.segv) || writable_now,
                        // A read in a VMA read-only now but written before
                        // (RELRO): it may have come before the mprotect.
-                       .writable_unsure = !writable_now && vma && written.count(layout[*vma].start),
-                       .segv = segv,
+                       .writable_unsure = !writable_now && at.vma && written.count(at.vma->start),
+                       .segv = at.segv,
                        .reuse_known = false,
                        .main_thread = f.tid == f.pid,
                        .in_exec = f.in_exec,
