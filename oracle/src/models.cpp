@@ -125,18 +125,14 @@ kernel_rules rules_of(const std::vector<const bug_model*>& models) {
 
 namespace {
 
-bool admitted(const fault_event& e, const kernel_rules& r) {
+// Whether a kernel following `r` counts `e`, were its VMA `writable`.
+bool admitted(const fault_event& e, const kernel_rules& r, bool writable) {
     if (!e.user && !r.kernel_mode)
         return false;
     if (e.write ? !(e.present || r.first_touch || r.reads) : !r.reads)
         return false;
     // The hook looks at the VMA first: a private one the task may write.
-    return (!e.shared || r.shared) && ((e.writable && !e.segv) || r.refused);
-}
-
-fault_event writable(fault_event e) {
-    e.writable = true;
-    return e;
+    return (!e.shared || r.shared) && ((writable && !e.segv) || r.refused);
 }
 
 bool name_matches(const fault_event& e, const std::string& name, const kernel_rules& r) {
@@ -191,9 +187,12 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
     for (const auto& e : events) {
         bool in_total = restart->precedes(e);
         bool in_pages = r.pages_kept ? s->execs.front()->precedes(e) : in_total;
+        if (!in_pages || !name_matches(e, name, r))
+            continue;
         // A fault in a VMA that was writable at some point, not now: maybe.
-        bool unsure = !admitted(e, r) && e.writable_unsure && admitted(writable(e), r);
-        if (!in_pages || !(admitted(e, r) || unsure) || !name_matches(e, name, r))
+        bool sure = admitted(e, r, e.writable);
+        bool unsure = !sure && e.writable_unsure && admitted(e, r, true);
+        if (!sure && !unsure)
             continue;
         if (r.last_exec_only && (!e.main_thread || last_exec_at(*s, e) != e.pid))
             continue;
