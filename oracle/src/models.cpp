@@ -124,6 +124,20 @@ kernel_rules rules_of(const std::vector<const bug_model*>& models) {
 }
 
 namespace {
+std::vector<std::string> live_records(const std::vector<record_mark>& marks, const kernel_rules& r,
+                                      const fault_event* at);
+} // namespace
+
+std::optional<std::string> record_of(const std::vector<record_mark>& marks,
+                                     const std::string& name, const kernel_rules& r) {
+    auto live = live_records(marks, r, nullptr);
+    for (const auto& l : live)
+        if (r.prefix_names ? name.rfind(l, 0) == 0 : name == l)
+            return l;
+    return std::nullopt;
+}
+
+namespace {
 
 // Whether a kernel following `r` counts `e`, were its VMA `writable`.
 bool admitted(const fault_event& e, const kernel_rules& r, bool writable) {
@@ -135,9 +149,59 @@ bool admitted(const fault_event& e, const kernel_rules& r, bool writable) {
     return (!e.shared || r.shared) && ((writable && !e.segv) || r.refused);
 }
 
-bool name_matches(const fault_event& e, const std::string& name, const kernel_rules& r) {
+// Whether a mark is a change of the tracked names made while the scenario ran.
+bool names_changed_by(const record_mark& m, const fault_event& e) {
+    return m.what != record_mark::exec && m.step >= 0 && m.precedes(e);
+}
+
+// Under prefix_names the kernel looks every name up by prefix, pf_set_param
+// included: a name that starts with a live record's name creates none.
+bool covered(const std::vector<std::string>& live, const std::string& name, const kernel_rules& r) {
+    return std::any_of(live.begin(), live.end(), [&](const std::string& l) {
+        return r.prefix_names ? name.rfind(l, 0) == 0 : name == l;
+    });
+}
+
+// The records alive after the marks that precede `at` (every mark when null),
+// in the order they were created.
+std::vector<std::string> live_records(const std::vector<record_mark>& marks, const kernel_rules& r,
+                                      const fault_event* at) {
+    std::vector<std::string> live;
+    for (const auto& m : marks) {
+        if (at && m.what != record_mark::exec && !m.precedes(*at))
+            break;
+        if (m.what == record_mark::cleaned)
+            live.clear();
+        else if (m.what == record_mark::tracked && !covered(live, m.name, r))
+            live.push_back(m.name);
+    }
+    return live;
+}
+
+enum class match { no, sure, maybe };
+
+// Whether the kernel finds the record `name` for a task when `e` happens.
+match name_match(const fault_event& e, const std::string& name, const kernel_rules& r,
+                 const std::vector<record_mark>& marks) {
+    if (r.exec_names && e.comm != e.exec_comm) {
+        // A kernel that caches the record per task may look the renamed task
+        // up again by its new name once the names change: either name.
+        bool either = std::any_of(marks.begin(), marks.end(),
+                                  [&](const record_mark& m) { return names_changed_by(m, e); });
+        if (either && (e.comm == name || e.exec_comm == name))
+            return match::maybe;
+    }
     const std::string& comm = r.exec_names ? e.exec_comm : e.comm;
-    return r.prefix_names ? comm.rfind(name, 0) == 0 : comm == name;
+    if (!r.prefix_names)
+        return comm == name ? match::sure : match::no;
+    if (comm.rfind(name, 0) != 0)
+        return match::no;
+    // Two live records both prefix the comm: which one a lookup finds
+    // depends on the order of a hash table.
+    auto live = live_records(marks, r, &e);
+    auto prefixes = std::count_if(live.begin(), live.end(),
+                                  [&](const std::string& l) { return comm.rfind(l, 0) == 0; });
+    return prefixes > 1 ? match::maybe : match::sure;
 }
 
 // The record's history at the end: where it was last tracked, and its execs.
@@ -146,14 +210,15 @@ struct span {
     std::vector<const record_mark*> execs;
 };
 
-std::optional<span> record_span(const std::vector<record_mark>& marks, const std::string& name) {
+std::optional<span> record_span(const std::vector<record_mark>& marks, const std::string& name,
+                                const kernel_rules& r) {
     span s;
     for (const auto& m : marks) {
         if (m.what == record_mark::cleaned)
             s = {};
         else if (m.what == record_mark::tracked && m.name == name && !s.tracked)
             s.tracked = &m;
-        else if (m.what == record_mark::exec && m.name == name && s.tracked)
+        else if (m.what == record_mark::exec && s.tracked && record_of(marks, m.name, r) == name)
             s.execs.push_back(&m);
     }
     if (!s.tracked)
@@ -176,7 +241,10 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
                                          const std::vector<record_mark>& marks,
                                          const std::string& name, const kernel_rules& r,
                                          const slot_map& slots) {
-    auto s = record_span(marks, name);
+    auto found = record_of(marks, name, r);
+    if (!found)
+        return std::nullopt;
+    auto s = record_span(marks, *found, r);
     if (!s)
         return std::nullopt;
     record_count out;
@@ -187,7 +255,10 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
     for (const auto& e : events) {
         bool in_total = restart->precedes(e);
         bool in_pages = r.pages_kept ? s->execs.front()->precedes(e) : in_total;
-        if (!in_pages || !name_matches(e, name, r))
+        if (!in_pages)
+            continue;
+        auto whose = name_match(e, *found, r, marks);
+        if (whose == match::no)
             continue;
         // A fault in a VMA that was writable at some point, not now: maybe.
         bool sure = admitted(e, r, e.writable);
@@ -197,7 +268,8 @@ std::optional<record_count> count_record(const std::vector<fault_event>& events,
         if (r.last_exec_only && (!e.main_thread || last_exec_at(*s, e) != e.pid))
             continue;
         bool cow = e.write && e.present;
-        bool maybe = (r.copies_only && cow && !e.reuse_known) || e.in_exec || unsure;
+        bool maybe = (r.copies_only && cow && !e.reuse_known) || e.in_exec || unsure ||
+                     whose == match::maybe;
         if (r.copies_only && cow && e.reuse_known && e.reuse)
             continue;
         long n = r.retries_twice && e.retried ? 2 : 1;

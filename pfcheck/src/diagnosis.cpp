@@ -92,7 +92,7 @@ std::string interval(long lo, long hi) {
 // One record's counts against the rules: "" or the first difference.
 std::string record_count_residue(const diagnosis_case& c, const case_record& rec,
                                  const kernel_rules& r) {
-    if (!rec.exists)
+    if (!answers(c, rec, r))
         return rec.kernel.err == EINVAL ? ""
                                         : "get_info after cleanup: expected EINVAL, got " +
                                               errno_name(rec.kernel.err);
@@ -164,12 +164,12 @@ bool loosely_same(const diagnosis_case& c, const oracle::expected_layout& x, con
 
 std::string record_layout_residue(const diagnosis_case& c, const case_record& rec,
                                   const kernel_rules& r) {
-    if (!rec.exists || !rec.kernel.stat)
+    if (!answers(c, rec, r) || !rec.kernel.stat)
         return {}; // the count check says it
     const pf_stat& k = *rec.kernel.stat;
     if (int stale = stale_entries(k); stale && !r.stale_entries)
         return "[" + rec.name + "] " + std::to_string(stale) + " stale entries past nb_vma";
-    auto candidates = oracle::expected_layouts(r, rec.layout);
+    auto candidates = oracle::expected_layouts(r, layout_for(c, rec, r));
     for (const auto& x : candidates)
         if (x.loose ? loosely_same(c, x, k) : same_ranges(x, k))
             return {};
@@ -325,6 +325,30 @@ void diagnose_part(diagnosis& d, const std::vector<diagnosis_case>& cases,
 }
 
 } // namespace
+
+// A record answers for `rec` (diagnosis.hpp).
+bool answers(const diagnosis_case& c, const case_record& rec, const kernel_rules& r) {
+    return r.prefix_names ? oracle::record_of(c.marks, rec.name, r).has_value() : rec.exists;
+}
+
+// The layout of the record that answers for `rec` (diagnosis.hpp).
+const oracle::layout_evidence& layout_for(const diagnosis_case& c, const case_record& rec,
+                                          const kernel_rules& r) {
+    if (!r.prefix_names)
+        return rec.layout;
+    auto whose = oracle::record_of(c.marks, rec.name, r);
+    const case_record* best = &rec;
+    int last = -1;
+    for (const auto& m : c.marks)
+        if (m.what == oracle::record_mark::exec && m.exec_serial > last &&
+            oracle::record_of(c.marks, m.name, r) == whose)
+            for (const auto& other : c.records)
+                if (other.name == m.name) {
+                    best = &other;
+                    last = m.exec_serial;
+                }
+    return best->layout;
+}
 
 std::optional<diagnosis_case> make_case(const evidence& e, const verdict& v) {
     if (e.kernel_skipped || !e.run_errors.empty() || !e.prediction.errors.empty() ||

@@ -41,6 +41,14 @@ struct diagnosis_case {
 // Nothing to diagnose when the kernel was not asked or the workload failed.
 std::optional<diagnosis_case> make_case(const evidence& e, const verdict& v);
 
+// Whether a kernel following `r` still has a record to answer for `rec`
+// (under prefix_names, a record whose name starts `rec.name` answers).
+bool answers(const diagnosis_case& c, const case_record& rec, const oracle::kernel_rules& r);
+// The layout evidence of the record that answers for `rec`: under
+// prefix_names, that of the name executed last among those it stands for.
+const oracle::layout_evidence& layout_for(const diagnosis_case& c, const case_record& rec,
+                                          const oracle::kernel_rules& r);
+
 struct bug_finding {
     std::string id;   // the model's
     std::string bug;  // one line

@@ -124,10 +124,10 @@ workloads::query_point query_of(const oracle::scenario& s, const oracle::predict
 // What a kernel following `rules` answers for one record.
 kernel_answer answer(const diagnosis_case& c, const case_record& rec,
                      const oracle::kernel_rules& rules, bool loader_counted) {
-    if (!rec.exists)
+    if (!answers(c, rec, rules))
         return {std::nullopt, EINVAL};
     pf_stat k{};
-    auto x = oracle::expected_layouts(rules, rec.layout).front();
+    auto x = oracle::expected_layouts(rules, layout_for(c, rec, rules)).front();
     k.nb_vma = x.nb_vma;
     int n = std::min<int>(static_cast<int>(x.ranges.size()), max_size);
     for (int i = 0; i < n; ++i) {

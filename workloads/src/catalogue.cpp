@@ -352,8 +352,8 @@ std::vector<scenario> build() {
                    exits(2), writes(0, 0)},
          .also_tracked = {"cleanup_mid.b"},
          .rule = rule_source::pfcheck,
-         .exposes = {"first_touch", "any_fault", "copy_only", "no_children", "shifted",
-                     "shifted_up", "layout_never", "layout_at_exec", "stale_entries"}}};
+         .exposes = {"first_touch", "any_fault", "copy_only", "no_children", "prefix_match",
+                     "shifted", "shifted_up", "layout_never", "layout_at_exec", "stale_entries"}}};
     return c;
 }
 

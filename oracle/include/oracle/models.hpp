@@ -67,6 +67,14 @@ const std::vector<bug_model>& bug_models();
 const bug_model* find_model(const std::string& id);
 kernel_rules rules_of(const std::vector<const bug_model*>& models);
 
+// The record a kernel with `rules` answers pf_get_info(name) from at the end:
+// `name`'s own, or under prefix_names the oldest live record whose name starts
+// it (pf_set_param of such a name made none). nullopt: no record.
+// When two live records both prefix `name` (the longer one tracked first),
+// the kernel's choice depends on its hash order; this takes the older one.
+std::optional<std::string> record_of(const std::vector<record_mark>& marks,
+                                     const std::string& name, const kernel_rules& rules);
+
 // What a kernel with `rules` reports for the record of `name` from these faults
 // (the oracle's, in the scenario's regions, and perf's, elsewhere).
 struct record_count {
