@@ -89,6 +89,13 @@ std::string tester_message(int err) {
     }
 }
 
+std::string kernel_machine() {
+    utsname u{};
+    if (uname(&u) != 0)
+        return "unknown";
+    return u.machine;
+}
+
 std::string kernel_release() {
     utsname u{};
     if (uname(&u) != 0)

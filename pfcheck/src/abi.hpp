@@ -64,5 +64,6 @@ std::string errno_name(int err);
 // The course tester's message for an errno.
 std::string tester_message(int err);
 std::string kernel_release();
+std::string kernel_machine(); // uname -m
 
 } // namespace pfcheck

@@ -8,18 +8,21 @@
 
 namespace pfcheck::counters {
 
-era era_of(const std::string& release) {
+era era_of(const std::string& release, const std::string& machine) {
     int major = std::atoi(release.c_str());
     auto dot = release.find('.');
     int minor = dot == std::string::npos ? 0 : std::atoi(release.c_str() + dot + 1);
     int v = major * 100 + minor;
+    if (v >= 606 && machine == "x86_64")
+        return era::from_6_6_vma_lock;
     if (v >= 604)
         return era::from_6_4;
     return v >= 509 ? era::from_5_9 : era::before_5_9;
 }
 
 const char* to_string(era e) {
-    constexpr const char* names[] = {"< 5.9", "5.9 to 6.3", ">= 6.4"};
+    constexpr const char* names[] = {"< 5.9", "5.9 to 6.3", ">= 6.4",
+                                     ">= 6.6, per-VMA locks (x86_64)"};
     return names[static_cast<int>(e)];
 }
 
@@ -170,11 +173,11 @@ std::optional<long> predict(const rule& r, const fault_tally& t) {
 
 namespace {
 
-constexpr const char* accounting_5_9 =
-    "5.9, [accounting] in docs/counters.md: moved into handle_mm_fault(); a retried fault "
-    "became major";
 constexpr const char* pgfault_6_4 =
     "6.4, [pgfault-retry] in docs/counters.md: a retried fault counts once";
+constexpr const char* accounting_6_6 =
+    "5.9, [accounting], then 6.6, [uffd-vma-lock] in docs/counters.md: a fault retried from "
+    "the per-VMA lock path is minor again";
 constexpr const char* never_changed = "never (x86: at the handler's entry, before the VMA lookup)";
 constexpr const char* io_only = "never (counted where the I/O is waited for)";
 
@@ -187,50 +190,52 @@ const std::vector<counter>& table() {
          source::rusage,
          "getrusage(RUSAGE_CHILDREN) of the runner once the tree is reaped, less the root's own "
          "before its exec",
-         {"minor_retry_minor", "minor", "minor"},
-         accounting_5_9},
+         {"minor_retry_minor", "minor", "minor", "minor_retry_minor"},
+         accounting_6_6},
         {"maj_flt",
          source::rusage,
          "as min_flt",
-         {"major_io", "major_io_retried", "major_io_retried"},
-         accounting_5_9},
+         {"major_io", "major_io_retried", "major_io_retried", "major_io"},
+         accounting_6_6},
         {"pgfault",
          source::vmstat,
          "/proc/vmstat before and after, less the runner's own faults and the root's before "
          "its exec (global: nothing else runs in the guest)",
-         {"handler_calls", "handler_calls", "completed"},
+         {"handler_calls", "handler_calls", "completed", "completed"},
          pgfault_6_4},
-        {"pgmajfault", source::vmstat, "as pgfault", {"major_io", "major_io", "major_io"}, io_only},
+        {"pgmajfault", source::vmstat, "as pgfault", {"major_io", "major_io", "major_io", "major_io"},
+         io_only},
         {"page-faults",
          source::perf,
          "perf software event, counting, inherited, enabled at the root's exec",
-         {"hardware", "hardware", "hardware"},
+         {"hardware", "hardware", "hardware", "hardware"},
          never_changed},
         {"minor-faults",
          source::perf,
          "as page-faults",
-         {"perf_minor_retry_minor", "perf_minor", "perf_minor"},
-         accounting_5_9},
+         {"perf_minor_retry_minor", "perf_minor", "perf_minor", "perf_minor_retry_minor"},
+         accounting_6_6},
         {"major-faults",
          source::perf,
          "as page-faults",
-         {"major_io", "major_io_retried", "major_io_retried"},
-         accounting_5_9},
+         {"major_io", "major_io_retried", "major_io_retried", "major_io"},
+         accounting_6_6},
         {"page-faults:u",
          source::perf,
          "as page-faults, exclude_kernel (user-mode faults only)",
-         {"hardware_user", "hardware_user", "hardware_user"},
+         {"hardware_user", "hardware_user", "hardware_user", "hardware_user"},
          never_changed},
         {"minor-faults:u",
          source::perf,
          "as page-faults:u",
-         {"perf_minor_user_retry_minor", "perf_minor_user", "perf_minor_user"},
-         accounting_5_9},
+         {"perf_minor_user_retry_minor", "perf_minor_user", "perf_minor_user",
+          "perf_minor_user_retry_minor"},
+         accounting_6_6},
         {"major-faults:u",
          source::perf,
          "as page-faults:u",
-         {"major_io", "major_io_retried", "major_io_retried"},
-         accounting_5_9},
+         {"major_io", "major_io_retried", "major_io_retried", "major_io"},
+         accounting_6_6},
     };
     return all;
 }
@@ -324,7 +329,7 @@ row judge_one(const counter& c, era e, const fault_tally& t, const reading& m) {
 } // namespace
 
 scenario_table judge(const std::string& scenario, const fault_tally& t, const measurement& m) {
-    era e = era_of(m.release);
+    era e = era_of(m.release, m.machine);
     scenario_table out{.scenario = scenario, .era = to_string(e), .faults = t};
     for (const auto& c : table()) {
         auto it = m.counters.find(c.id);
@@ -390,12 +395,19 @@ std::string to_text(const scenario_table& t) {
 
 std::string table_markdown() {
     std::ostringstream out;
-    out << "| counter | how pfcheck reads it | " << to_string(era::before_5_9) << " | "
-        << to_string(era::from_5_9) << " | " << to_string(era::from_6_4)
-        << " | what changed it |\n|---|---|---|---|---|---|\n";
-    for (const auto& c : table())
-        out << "| `" << c.id << "` | " << c.read << " | `" << c.rule_by_era[0] << "` | `"
-            << c.rule_by_era[1] << "` | `" << c.rule_by_era[2] << "` | " << c.history << " |\n";
+    out << "| counter | how pfcheck reads it |";
+    for (int e = 0; e < era_count; ++e)
+        out << " " << to_string(static_cast<era>(e)) << " |";
+    out << " what changed it |\n|---|---|";
+    for (int e = 0; e <= era_count; ++e)
+        out << "---|";
+    out << "\n";
+    for (const auto& c : table()) {
+        out << "| `" << c.id << "` | " << c.read << " |";
+        for (const char* r : c.rule_by_era)
+            out << " `" << r << "` |";
+        out << " " << c.history << " |\n";
+    }
     return out.str();
 }
 

@@ -19,9 +19,11 @@
 namespace pfcheck::counters {
 
 // The kernel eras whose counters differ (docs/counters.md).
-enum class era { before_5_9, from_5_9, from_6_4 };
-constexpr int era_count = 3;
-era era_of(const std::string& release); // "4.15.0", "6.1.0-pfcheck", ...
+enum class era { before_5_9, from_5_9, from_6_4, from_6_6_vma_lock };
+constexpr int era_count = 4;
+// "4.15.0", "6.1.0-pfcheck", ...; machine as uname -m ("x86_64", "i686"):
+// per-VMA locks exist on 64-bit x86 only.
+era era_of(const std::string& release, const std::string& machine = "");
 const char* to_string(era e);
 
 // The scenario's faults, by what decides whether a counter counts them.
@@ -89,6 +91,7 @@ struct reading {
 struct measurement {
     std::map<std::string, reading> counters; // by counter id
     std::string release;                     // the running kernel's
+    std::string machine;                     // and its uname -m
 };
 
 enum class outcome { ok, within_slack, finding, unavailable };

@@ -85,7 +85,7 @@ measurement probe::finish() {
     rusage self{}, children{};
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
-    measurement m{.release = kernel_release()};
+    measurement m{.release = kernel_release(), .machine = kernel_machine()};
 
     std::optional<observer::fault_counters::split> early;
     std::string early_why = "perf is needed to measure the root's faults before its exec: " +

@@ -178,7 +178,7 @@ std::string record_layout_residue(const diagnosis_case& c, const case_record& re
            " VMAs), got " + std::to_string(k.nb_vma) + " VMAs";
 }
 
-using residue_fn = std::string (*)(const diagnosis_case&, const kernel_rules&);
+using residue_fn = std::function<std::string(const diagnosis_case&, const kernel_rules&)>;
 
 // ---- the search
 
@@ -187,13 +187,13 @@ struct solution {
     int explained = 0; // cases
 };
 
-bool explains(const std::vector<diagnosis_case>& cases, const kernel_rules& r, residue_fn f) {
+bool explains(const std::vector<diagnosis_case>& cases, const kernel_rules& r, const residue_fn& f) {
     return std::all_of(cases.begin(), cases.end(),
                        [&](const diagnosis_case& c) { return f(c, r).empty(); });
 }
 
 int count_explained(const std::vector<diagnosis_case>& cases, const kernel_rules& r,
-                    residue_fn f) {
+                    const residue_fn& f) {
     return static_cast<int>(std::count_if(
         cases.begin(), cases.end(), [&](const diagnosis_case& c) { return f(c, r).empty(); }));
 }
@@ -219,7 +219,7 @@ bool for_each_subset(const std::vector<const bug_model*>& pool, std::size_t k,
 // The set, grown one model at a time, that explains the most cases: for a
 // kernel with a bug no model knows, the closest combination.
 solution closest(const std::vector<diagnosis_case>& cases,
-                 const std::vector<const bug_model*>& pool, std::size_t max_models, residue_fn f) {
+                 const std::vector<const bug_model*>& pool, std::size_t max_models, const residue_fn& f) {
     solution best{{}, count_explained(cases, kernel_rules{}, f)};
     while (best.models.size() < max_models) {
         solution next = best;
@@ -242,7 +242,7 @@ solution closest(const std::vector<diagnosis_case>& cases,
 // The smallest set of models from `pool` that explains every case; or, when
 // none of at most `max_models` does, the closest.
 solution search(const std::vector<diagnosis_case>& cases,
-                const std::vector<const bug_model*>& pool, std::size_t max_models, residue_fn f) {
+                const std::vector<const bug_model*>& pool, std::size_t max_models, const residue_fn& f) {
     solution best;
     for (std::size_t k = 0; k <= max_models && k <= pool.size(); ++k)
         if (for_each_subset(pool, k, [&](const std::vector<const bug_model*>& set) {
@@ -271,7 +271,7 @@ std::vector<const bug_model*> without(std::vector<const bug_model*> set, const b
 // Models that could stand in for `m` in the solution with the same result.
 std::vector<std::string> alternatives(const std::vector<diagnosis_case>& cases,
                                       const solution& s, const bug_model* m,
-                                      const std::vector<const bug_model*>& pool, residue_fn f) {
+                                      const std::vector<const bug_model*>& pool, const residue_fn& f) {
     std::vector<std::string> out;
     for (const auto* other : pool) {
         if (other == m || std::find(s.models.begin(), s.models.end(), other) != s.models.end())
@@ -286,7 +286,7 @@ std::vector<std::string> alternatives(const std::vector<diagnosis_case>& cases,
 
 // The cases where `m` matters: explained with it, not without it.
 void add_finding(diagnosis& d, const std::vector<diagnosis_case>& cases, const solution& s,
-                 const bug_model* m, const std::vector<const bug_model*>& pool, residue_fn f) {
+                 const bug_model* m, const std::vector<const bug_model*>& pool, const residue_fn& f) {
     bug_finding b{m->id, m->bug, m->mechanism, alternatives(cases, s, m, pool, f)};
     auto with = oracle::rules_of(s.models), less = oracle::rules_of(without(s.models, m));
     for (const auto& c : cases) {
@@ -303,9 +303,9 @@ void add_finding(diagnosis& d, const std::vector<diagnosis_case>& cases, const s
     d.bugs.push_back(std::move(b));
 }
 
-void diagnose_part(diagnosis& d, const std::vector<diagnosis_case>& cases,
-                   std::initializer_list<model_kind> kinds, std::size_t max_models, residue_fn f,
-                   const char* what) {
+solution diagnose_part(diagnosis& d, const std::vector<diagnosis_case>& cases,
+                       std::initializer_list<model_kind> kinds, std::size_t max_models,
+                       const residue_fn& f, const char* what) {
     auto pool = pool_of(kinds);
     auto s = search(cases, pool, max_models, f);
     for (const auto* m : s.models)
@@ -322,6 +322,7 @@ void diagnose_part(diagnosis& d, const std::vector<diagnosis_case>& cases,
             d.by_scenario[c.scenario].push_back(std::string("no known bug explains the ") + what +
                                                 ": " + residue);
         }
+    return s;
 }
 
 } // namespace
@@ -394,8 +395,16 @@ diagnosis diagnose(const std::vector<diagnosis_case>& given) {
     std::stable_partition(cases.begin(), cases.end(),
                           [](const diagnosis_case& c) { return c.failed; });
     // Counts and layouts are independent: search each on its own.
-    diagnose_part(d, cases, {model_kind::count, model_kind::binning}, 4, count_residue, "counts");
-    diagnose_part(d, cases, {model_kind::layout}, 3, layout_residue, "layout");
+    auto counts = diagnose_part(d, cases, {model_kind::count, model_kind::binning}, 4,
+                                count_residue, "counts");
+    // Which record answers a name (prefix lookups) is the counts' finding:
+    // the layouts are judged on that record.
+    auto lookup = oracle::rules_of(counts.models);
+    auto layouts = [&](const diagnosis_case& c, kernel_rules r) {
+        r.prefix_names = lookup.prefix_names;
+        return layout_residue(c, r);
+    };
+    diagnose_part(d, cases, {model_kind::layout}, 3, layouts, "layout");
     d.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return d;

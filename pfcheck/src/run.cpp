@@ -345,7 +345,7 @@ nlohmann::json counters_json(const run_report& r) {
         skipped += !t.skipped.empty();
     }
     return {{"kernel_release", kernel_release()},
-            {"era", counters::to_string(counters::era_of(kernel_release()))},
+            {"era", counters::to_string(counters::era_of(kernel_release(), kernel_machine()))},
             {"fatal", r.fatal},
             {"findings", findings},
             {"skipped", skipped},

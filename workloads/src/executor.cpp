@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -171,46 +172,51 @@ class runner {
         return true;
     }
 
-    [[noreturn]] void exec_root(int go, const std::vector<std::string>& args) {
-        char c;
+    // The root stops itself until the runner has attached its observers:
+    // stopped, it takes no fault, so the baselines read then (/proc/PID/stat,
+    // perf's counters) split its faults exactly into before and after.
+    [[noreturn]] void exec_root(const std::vector<std::string>& args) {
         setpgid(0, 0); // the scenario's processes form one group, killed as one
-        if (read(go, &c, 1) != 1)
-            _exit(126);
         std::vector<char*> argv;
         for (auto a : args)
             argv.push_back(strdup(a.c_str()));
         argv.push_back(nullptr);
+        raise(SIGSTOP);
         execv(argv[0], argv.data());
         _exit(127);
     }
 
+    // Waits until `pid` has stopped itself; false if it died first.
+    static bool stopped(pid_t pid) {
+        int status = 0;
+        pid_t r;
+        while ((r = waitpid(pid, &status, WUNTRACED)) < 0 && errno == EINTR)
+            ;
+        return r == pid && WIFSTOPPED(status);
+    }
+
     bool start_root(execution& out) {
-        int go[2];
-        if (pipe2(go, O_CLOEXEC) != 0) {
-            out.errors.push_back(errno_text("pipe"));
-            return false;
-        }
         auto args = process_args(0);
         pid_t pid = fork();
         if (pid == 0)
-            exec_root(go[0], args);
-        close(go[0]);
+            exec_root(args);
         if (pid < 0) {
-            close(go[1]);
             out.errors.push_back(errno_text("fork"));
             return false;
         }
         setpgid(pid, pid);
         group_ = pid;
         procs_[0] = {{.pid = pid, .alive = true}, -1};
+        if (!stopped(pid)) {
+            out.errors.push_back("the scenario's root died before its exec");
+            return false;
+        }
         if (!h_.before_exec(pid)) {
-            close(go[1]);
+            kill(pid, SIGKILL);
             out.errors.push_back("the observer could not attach to the scenario");
             return false;
         }
-        char c = 'g';
-        write_all(go[1], &c, 1);
-        close(go[1]);
+        kill(pid, SIGCONT);
         if (!receive_startup(0, "scenario start", out))
             return false;
         executed(0, s_.name);
