@@ -128,8 +128,8 @@ std::vector<std::string> live_records(const std::vector<record_mark>& marks, con
                                       const fault_event* at);
 } // namespace
 
-std::optional<std::string> record_of(const std::vector<record_mark>& marks,
-                                     const std::string& name, const kernel_rules& r) {
+std::optional<std::string> record_of(const std::vector<record_mark>& marks, const std::string& name,
+                                     const kernel_rules& r) {
     auto live = live_records(marks, r, nullptr);
     for (const auto& l : live)
         if (r.prefix_names ? name.rfind(l, 0) == 0 : name == l)

@@ -48,8 +48,7 @@ oracle::layout_evidence layout_of(const evidence& e, const std::string& name) {
     oracle::layout_evidence l;
     auto rec = e.prediction.records.find(name);
     auto seen = e.query.names.find(name);
-    if (rec == e.prediction.records.end() || !rec->second.reported ||
-        seen == e.query.names.end())
+    if (rec == e.prediction.records.end() || !rec->second.reported || seen == e.query.names.end())
         return l;
     l.has_process = true;
     l.left = seen->second.left;
@@ -93,9 +92,9 @@ std::string interval(long lo, long hi) {
 std::string record_count_residue(const diagnosis_case& c, const case_record& rec,
                                  const kernel_rules& r) {
     if (!answers(c, rec, r))
-        return rec.kernel.err == EINVAL ? ""
-                                        : "get_info after cleanup: expected EINVAL, got " +
-                                              errno_name(rec.kernel.err);
+        return rec.kernel.err == EINVAL
+                   ? ""
+                   : "get_info after cleanup: expected EINVAL, got " + errno_name(rec.kernel.err);
     if (!rec.kernel.stat)
         return "pf_get_info failed: " + errno_name(rec.kernel.err);
     const pf_stat& k = *rec.kernel.stat;
@@ -187,7 +186,8 @@ struct solution {
     int explained = 0; // cases
 };
 
-bool explains(const std::vector<diagnosis_case>& cases, const kernel_rules& r, const residue_fn& f) {
+bool explains(const std::vector<diagnosis_case>& cases, const kernel_rules& r,
+              const residue_fn& f) {
     return std::all_of(cases.begin(), cases.end(),
                        [&](const diagnosis_case& c) { return f(c, r).empty(); });
 }
@@ -219,7 +219,8 @@ bool for_each_subset(const std::vector<const bug_model*>& pool, std::size_t k,
 // The set, grown one model at a time, that explains the most cases: for a
 // kernel with a bug no model knows, the closest combination.
 solution closest(const std::vector<diagnosis_case>& cases,
-                 const std::vector<const bug_model*>& pool, std::size_t max_models, const residue_fn& f) {
+                 const std::vector<const bug_model*>& pool, std::size_t max_models,
+                 const residue_fn& f) {
     solution best{{}, count_explained(cases, kernel_rules{}, f)};
     while (best.models.size() < max_models) {
         solution next = best;
@@ -241,8 +242,8 @@ solution closest(const std::vector<diagnosis_case>& cases,
 
 // The smallest set of models from `pool` that explains every case; or, when
 // none of at most `max_models` does, the closest.
-solution search(const std::vector<diagnosis_case>& cases,
-                const std::vector<const bug_model*>& pool, std::size_t max_models, const residue_fn& f) {
+solution search(const std::vector<diagnosis_case>& cases, const std::vector<const bug_model*>& pool,
+                std::size_t max_models, const residue_fn& f) {
     solution best;
     for (std::size_t k = 0; k <= max_models && k <= pool.size(); ++k)
         if (for_each_subset(pool, k, [&](const std::vector<const bug_model*>& set) {
@@ -269,9 +270,9 @@ std::vector<const bug_model*> without(std::vector<const bug_model*> set, const b
 }
 
 // Models that could stand in for `m` in the solution with the same result.
-std::vector<std::string> alternatives(const std::vector<diagnosis_case>& cases,
-                                      const solution& s, const bug_model* m,
-                                      const std::vector<const bug_model*>& pool, const residue_fn& f) {
+std::vector<std::string> alternatives(const std::vector<diagnosis_case>& cases, const solution& s,
+                                      const bug_model* m, const std::vector<const bug_model*>& pool,
+                                      const residue_fn& f) {
     std::vector<std::string> out;
     for (const auto* other : pool) {
         if (other == m || std::find(s.models.begin(), s.models.end(), other) != s.models.end())
@@ -286,7 +287,8 @@ std::vector<std::string> alternatives(const std::vector<diagnosis_case>& cases,
 
 // The cases where `m` matters: explained with it, not without it.
 void add_finding(diagnosis& d, const std::vector<diagnosis_case>& cases, const solution& s,
-                 const bug_model* m, const std::vector<const bug_model*>& pool, const residue_fn& f) {
+                 const bug_model* m, const std::vector<const bug_model*>& pool,
+                 const residue_fn& f) {
     bug_finding b{m->id, m->bug, m->mechanism, alternatives(cases, s, m, pool, f)};
     auto with = oracle::rules_of(s.models), less = oracle::rules_of(without(s.models, m));
     for (const auto& c : cases) {
@@ -316,9 +318,9 @@ solution diagnose_part(diagnosis& d, const std::vector<diagnosis_case>& cases,
             std::string closest;
             for (const auto* m : s.models)
                 closest += (closest.empty() ? "" : ", ") + m->id;
-            d.unexplained.push_back(c.scenario + " (" + what + ", closest: " +
-                                    (closest.empty() ? "a correct kernel" : closest) +
-                                    "): " + residue);
+            d.unexplained.push_back(
+                c.scenario + " (" + what +
+                ", closest: " + (closest.empty() ? "a correct kernel" : closest) + "): " + residue);
             d.by_scenario[c.scenario].push_back(std::string("no known bug explains the ") + what +
                                                 ": " + residue);
         }
@@ -355,9 +357,13 @@ std::optional<diagnosis_case> make_case(const evidence& e, const verdict& v) {
     if (e.kernel_skipped || !e.run_errors.empty() || !e.prediction.errors.empty() ||
         !v.skipped.empty())
         return std::nullopt;
-    diagnosis_case c{.scenario = e.s->name, .failed = !v.pass, .events = e.prediction.events,
-                     .marks = e.prediction.marks, .slots = e.query.slots,
-                     .nslots = oracle::slot_count(*e.s), .perf = e.perf.has_value()};
+    diagnosis_case c{.scenario = e.s->name,
+                     .failed = !v.pass,
+                     .events = e.prediction.events,
+                     .marks = e.prediction.marks,
+                     .slots = e.query.slots,
+                     .nslots = oracle::slot_count(*e.s),
+                     .perf = e.perf.has_value()};
     if (e.perf) {
         c.kernel_faults = e.perf->kernel_faults;
         for (auto& f : perf_events(*e.perf, e.query))
@@ -367,7 +373,8 @@ std::optional<diagnosis_case> make_case(const evidence& e, const verdict& v) {
     for (const auto& name : oracle::tracked_names(*e.s)) {
         auto k = e.kernel.find(name);
         c.records.push_back({name, e.prediction.records.count(name) != 0,
-                             k == e.kernel.end() ? kernel_answer{} : k->second, layout_of(e, name)});
+                             k == e.kernel.end() ? kernel_answer{} : k->second,
+                             layout_of(e, name)});
     }
     return c;
 }
@@ -405,8 +412,7 @@ diagnosis diagnose(const std::vector<diagnosis_case>& given) {
         return layout_residue(c, r);
     };
     diagnose_part(d, cases, {model_kind::layout}, 3, layouts, "layout");
-    d.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return d;
 }
 
@@ -416,8 +422,9 @@ std::string to_text(const diagnosis& d) {
     out += n == 0 && d.explained()
                ? "Your kernel: no bug found in " + std::to_string(d.cases) + " scenarios.\n"
                : "Your kernel: " + std::to_string(n) + (n == 1 ? " bug" : " bugs") + " found" +
-                     (d.explained() ? "" : ", and " + std::to_string(d.unexplained.size()) +
-                                               " scenarios no known bug explains") +
+                     (d.explained() ? ""
+                                    : ", and " + std::to_string(d.unexplained.size()) +
+                                          " scenarios no known bug explains") +
                      ".\n";
     int i = 0;
     for (const auto& b : d.bugs) {

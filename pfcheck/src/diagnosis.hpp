@@ -19,7 +19,7 @@ namespace pfcheck {
 // One tracked name of one scenario.
 struct case_record {
     std::string name;
-    bool exists = true;  // still tracked at the query (not cleaned up)
+    bool exists = true; // still tracked at the query (not cleaned up)
     kernel_answer kernel;
     oracle::layout_evidence layout;
 };
@@ -50,8 +50,8 @@ const oracle::layout_evidence& layout_for(const diagnosis_case& c, const case_re
                                           const oracle::kernel_rules& r);
 
 struct bug_finding {
-    std::string id;   // the model's
-    std::string bug;  // one line
+    std::string id;  // the model's
+    std::string bug; // one line
     std::string mechanism;
     std::vector<std::string> alternatives; // models that the scenarios cannot tell from it
     std::vector<std::string> scenarios;    // where it shows

@@ -6,6 +6,7 @@
 // Exit status: exit_code below.
 #include "files.hpp"
 #include "process.hpp"
+#include "report/counters.hpp"
 #include "report/overhead.hpp"
 #include "report/results.hpp"
 #include "report/table.hpp"
@@ -195,6 +196,61 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
     return true;
 }
 
+// Every counters run (results/counters/NAME/ and results/counters-ARCH/): a
+// table each, and one plot of measured minus predicted across them.
+int counters_section(context& c, std::ostringstream& console) {
+    std::vector<fs::path> dirs;
+    if (fs::is_directory(c.results / "counters"))
+        for (const auto& e : fs::directory_iterator(c.results / "counters"))
+            dirs.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(c.results))
+        if (e.path().filename().string().rfind("counters-", 0) == 0)
+            dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    std::vector<counters_run> runs;
+    for (const auto& dir : dirs) {
+        auto j = load(c, dir / "report.json");
+        if (!j || !j->contains("guest") || !(*j)["guest"].is_object() ||
+            !(*j)["guest"].contains("counters"))
+            continue;
+        std::string why;
+        auto meta = schema::parse_as<schema::run_meta>(j->value("run", json::object()), why);
+        if (!meta) {
+            c.problems.push_back(rel(c, dir / "report.json") + " " + why);
+            continue;
+        }
+        std::string series =
+            meta->series == "none" || meta->series.rfind("none", 0) == 0 ? "vanilla" : meta->series;
+        runs.push_back({meta->kernel + " " + meta->arch + " " + series, (*j)["guest"]["counters"]});
+        note_input(c, dir / "report.json", *meta, "Linux's fault counters");
+        auto t = counters_table(runs.back());
+        std::string leaf = dir.filename().string();
+        std::string name = leaf.rfind("counters-", 0) == 0 ? leaf : "counters-" + leaf;
+        wrote_table(c, t, name, "fault counters against the prediction, " + runs.back().label);
+        console << to_markdown(t) << "\n";
+    }
+    if (runs.empty())
+        return 0;
+    fs::path dat = c.out / "counters.dat";
+    std::ofstream(dat) << counters_plot_data(runs);
+    std::ostringstream body;
+    body << "set title 'Fault counters: scenarios where the counter is not as its rule predicts'\n"
+            "set style data histograms\nset style histogram clustered gap 1\n"
+            "set style fill solid 0.8 border -1\nset ylabel 'scenarios with a finding'\nset yrange "
+            "[0:*]\n"
+            "set key top left\nset xtics rotate by -30 font ',9'\nset grid ytics\n"
+            "set offsets 0, 0, graph 0.1, 0\nplot ";
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        body << (i ? ", " : "") << "'" << dat.string() << "' using " << i + 2
+             << (i ? "" : ":xtic(1)") << " title columnheader";
+    body << "\n";
+    plot(c, "counters", body.str(),
+         "fault counters: scenarios with a finding, per counter and kernel (" +
+             std::to_string(runs.size()) + " runs)");
+    c.outputs.push_back({"report/counters.dat", "the plot's data"});
+    return static_cast<int>(runs.size());
+}
+
 void oracle_throughput(context& c, std::ostringstream& console) {
     fs::path p = c.results / "bench" / "oracle.json";
     auto j = load(c, p);
@@ -285,6 +341,7 @@ int main(int argc, char** argv) {
                 for (const char* timing : {"icount", "wall"})
                     overheads += overhead(c, e.path().filename().string(), timing, console);
     oracle_throughput(c, console);
+    int counters = counters_section(c, console);
     write_index(c);
 
     std::cout << console.str();
@@ -297,8 +354,9 @@ int main(int argc, char** argv) {
                      c.results.c_str());
         return exit_code::nothing_to_report;
     }
-    std::printf("pfcheck-report: %zu inputs, %zu outputs in %s (%d overhead sets); index: %s\n",
-                c.inputs.size(), c.outputs.size(), c.out.c_str(), overheads,
+    std::printf("pfcheck-report: %zu inputs, %zu outputs in %s (%d overhead sets, %d counters "
+                "runs); index: %s\n",
+                c.inputs.size(), c.outputs.size(), c.out.c_str(), overheads, counters,
                 (c.out / "README.md").c_str());
     return c.problems.empty() ? exit_code::written : exit_code::incomplete;
 }

@@ -91,8 +91,8 @@ BOOST_AUTO_TEST_CASE(the_tally_classifies_perfs_stream) {
 
 BOOST_AUTO_TEST_CASE(hardware_faults_count_in_page_faults_once_each) {
     auto t = tally_of("parent_first");
-    for (auto era : {pc::era::before_5_9, pc::era::from_5_9, pc::era::from_6_4,
-                     pc::era::from_6_6_vma_lock}) {
+    for (auto era :
+         {pc::era::before_5_9, pc::era::from_5_9, pc::era::from_6_4, pc::era::from_6_6_vma_lock}) {
         BOOST_TEST(predicted("page-faults", era, t) == t.user + t.kernel);
         BOOST_TEST(predicted("page-faults:u", era, t) == t.user);
         // No retry, no refusal, no I/O: every fault is minor, GUP aside.

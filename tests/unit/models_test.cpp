@@ -24,7 +24,11 @@ record_mark exec_of(const std::string& name, process_id pid, int serial) {
 // A user CoW write at `address` by `pid`, named `comm`, executed as `exec_comm`.
 fault_event write_by(process_id pid, const std::string& comm, const std::string& exec_comm,
                      int step, int serial, std::uint64_t address) {
-    return {.step = step, .exec_serial = serial, .pid = pid, .address = address, .comm = comm,
+    return {.step = step,
+            .exec_serial = serial,
+            .pid = pid,
+            .address = address,
+            .comm = comm,
             .exec_comm = exec_comm};
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The report's arithmetic and formats: quartiles, ratios, targets, escaping.
+#include "report/counters.hpp"
 #include "report/overhead.hpp"
 #include "report/stats.hpp"
 #include "report/table.hpp"
@@ -108,6 +109,37 @@ BOOST_AUTO_TEST_CASE(no_baseline_is_no_data) {
     auto checks = check_targets(s);
     BOOST_REQUIRE(!checks.empty());
     BOOST_TEST(checks.front().verdict == "no data");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The counters' table sums each counter over the scenarios and counts the
+// verdicts; the plot counts findings per counter and run.
+BOOST_AUTO_TEST_SUITE(report_counters)
+
+BOOST_AUTO_TEST_CASE(counters_are_summed_and_findings_counted) {
+    auto row = [](const char* counter, long predicted, long measured, const char* verdict) {
+        return json{{"counter", counter},   {"rule", "minor"},    {"predicted", predicted},
+                    {"measured", measured}, {"verdict", verdict}, {"note", "by 9"}};
+    };
+    json counters = {
+        {"era", "5.9 to 6.3"},
+        {"skipped", 1},
+        {"scenarios",
+         {{{"scenario", "a"}, {"skipped", ""}, {"rows", {row("min_flt", 10, 10, "ok")}}},
+          {{"scenario", "b"}, {"skipped", ""}, {"rows", {row("min_flt", 20, 11, "FINDING")}}},
+          {{"scenario", "c"}, {"skipped", "no userfaultfd"}, {"rows", json::array()}}}}};
+    counters_run run{"6.1 i386 vanilla", counters};
+    auto t = counters_table(run);
+    BOOST_TEST_REQUIRE(t.rows.size() == 1u);
+    BOOST_TEST(t.rows[0][2] == "1"); // ok
+    BOOST_TEST(t.rows[0][4] == "1"); // findings
+    BOOST_TEST(t.rows[0][6] == "30");
+    BOOST_TEST(t.rows[0][7] == "21");
+    BOOST_TEST(t.rows[0][8] == "b: by 9");
+    BOOST_TEST(t.caption.find("5.9 to 6.3") != std::string::npos);
+    auto data = counters_plot_data({run, run});
+    BOOST_TEST(data == "counter\t\"6.1 i386 vanilla\"\t\"6.1 i386 vanilla\"\nmin_flt\t1\t1\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
