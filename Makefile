@@ -81,12 +81,15 @@ mutants: host
 	$(HARNESS) mutants --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
 	  $(foreach m,$(MUTANT),--mutant $(m))
 
-# Fault-path overhead: vanilla (a) and patched (b-e) 6.1 kernels, under
-# -icount and wall clock; then the oracle's throughput on the host; then the tables.
-# (Debian's 6.1 only: the harness refuses KSRC, a bench for 4.15 trees is to come.)
+# Fault-path overhead of a kernel against its vanilla base (a) and pfcheck's
+# reference series on that base, under -icount and wall clock; then the
+# oracle's throughput on the host; then the tables. Without KSRC: Debian's 6.1
+# (pristine against patch/linux-6.1). KSRC=<vanilla tree> SERIES=<dir|reference>;
+# KSRC=<your patched tree> SERIES=none BASE=<its vanilla tree>.
 bench: host
 	$(HARNESS) bench --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
-	  $(if $(KSRC),--ksrc $(KSRC)) $(if $(REPETITIONS),--repetitions $(REPETITIONS))
+	  $(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) $(if $(BASE),--base $(BASE)) \
+	  $(if $(REPETITIONS),--repetitions $(REPETITIONS))
 	@mkdir -p results/bench
 	$(BUILD)/oracle_bench --benchmark_out=results/bench/oracle.json --benchmark_out_format=json
 	$(BUILD)/pfcheck-report

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -140,12 +141,40 @@ void verdicts(context& c, const fs::path& dir, const std::string& plot_scenario)
     plot_per_vma(c, name, f->run, *chosen);
 }
 
+// Your kernel, its vanilla base and pfcheck's reference on that base: a
+// table and a plot, the kernels' identities and the guest-time mode in captions.
+void three_kernels(context& c, const std::string& id, const std::string& mode, const samples& s,
+                   const samples& ref, const std::map<std::string, std::string>& who,
+                   std::ostringstream& console) {
+    std::string kernels = "(a) vanilla: " + who.at("vanilla") +
+                          "; your kernel: " + who.at("patched") +
+                          "; reference: " + who.at("reference");
+    auto t = kernels_table(s, ref, "Your kernel against vanilla and the reference, " + mode);
+    t.note += " Kernels: " + kernels + ".";
+    wrote_table(c, t, "kernels-" + id, "your kernel vs vanilla vs the reference, " + mode);
+    console << to_markdown(t) << "\n";
+    fs::path dat = c.out / ("kernels-" + id + ".dat");
+    std::ofstream(dat) << kernels_plot_data(s, ref);
+    std::ostringstream body;
+    body << "set title \"ns per CoW fault, own name tracked (c), " << mode << "\\n"
+         << who.at("patched") << "\" noenhanced\nset logscale x 2\nset xlabel 'pages written "
+         << "after fork (N)'\nset ylabel 'ns per CoW fault (median, IQR bars)'\nset key "
+         << "top right\nset grid\nset yrange [0:*]\nplot '" << dat.string()
+         << "' using 1:2:3:4 with yerrorlines title '(a) vanilla', '' using 1:5:6:7 with "
+            "yerrorlines title '(c) your kernel', '' using 1:8:9:10 with yerrorlines title "
+            "'(c) reference'\n";
+    plot(c, "kernels-" + id, body.str(),
+         "ns per CoW fault: vanilla, your kernel, the reference, " + mode + "; " + kernels);
+    c.outputs.push_back({"report/" + dat.filename().string(), "the plot's data"});
+}
+
 // The overhead tables, targets and plot of one architecture and guest-time mode.
 bool overhead(context& c, const std::string& arch, const std::string& timing,
               std::ostringstream& console) {
-    samples s;
+    samples s, ref;
     bool any = false;
-    for (const char* kernel : {"vanilla", "patched"}) {
+    std::map<std::string, std::string> who; // kernel role -> "6.1.192, debian-6.1 + patch/..."
+    for (const char* kernel : {"vanilla", "patched", "reference"}) {
         fs::path p = c.results / "bench" / arch / (timing + "-" + kernel) / "report.json";
         auto j = load(c, p);
         if (!j)
@@ -156,12 +185,22 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
             c.problems.push_back(rel(c, p) + " " + why);
             continue;
         }
-        if (why = add_samples(*j, s); !why.empty()) {
+        std::string k = kernel;
+        // The vanilla figures go with both kernels; the reference's apart.
+        bool ok = true;
+        for (auto* into : k == "vanilla"   ? std::vector<samples*>{&s, &ref}
+                          : k == "patched" ? std::vector<samples*>{&s}
+                                           : std::vector<samples*>{&ref})
+            if (why = add_samples(*j, *into); !why.empty())
+                ok = false;
+        if (!ok) {
             c.problems.push_back(rel(c, p) + ": " + why);
             continue;
         }
-        note_input(c, p, *meta, "benchmarks, " + std::string(kernel) + " kernel");
-        any = true;
+        note_input(c, p, *meta, "benchmarks, " + k + " kernel");
+        who[k] = meta->kernel + ", " + meta->tree + " + " + meta->series + " (pfcheck " +
+                 meta->commit + ")";
+        any = k != "reference" || any;
     }
     if (!any)
         return false;
@@ -193,6 +232,8 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
     body << "\n";
     plot(c, "cow-ns-" + id, body.str(), "ns per CoW fault against pages written, (a)-(e), " + mode);
     c.outputs.push_back({"report/" + dat.filename().string(), "the plot's data"});
+    if (who.count("reference") && who.count("patched"))
+        three_kernels(c, id, mode, s, ref, who, console);
     return true;
 }
 

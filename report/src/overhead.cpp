@@ -224,6 +224,75 @@ table targets_table(const std::vector<target_check>& checks, const std::string& 
     return t;
 }
 
+namespace {
+
+// "median" and "median / (a) median" cells of one figure, or dashes.
+std::pair<std::string, std::string> against_vanilla(const std::vector<double>* x,
+                                                    const std::vector<double>* a) {
+    if (!x)
+        return {"-", "-"};
+    spread sx = summarize(*x);
+    if (!a)
+        return {fixed(sx.median, 0), "-"};
+    spread sa = summarize(*a);
+    return {fixed(sx.median, 0), fixed(sx.median / sa.median, 3) + " [" + fixed(sx.q1 / sa.q3, 3) +
+                                     "-" + fixed(sx.q3 / sa.q1, 3) + "]"};
+}
+
+} // namespace
+
+table kernels_table(const samples& theirs, const samples& reference, const std::string& caption) {
+    table t;
+    t.caption = caption;
+    t.header = {"benchmark",         "configuration", "(a) vanilla ns", "your kernel ns",
+                "your kernel / (a)", "reference ns",  "reference / (a)"};
+    t.latex_columns = "llrrrrr";
+    samples both = theirs;
+    for (const auto& [config, by_bench] : reference)
+        for (const auto& [bench, v] : by_bench)
+            both[config][bench];
+    for (const auto& bench : benchmark_names(both)) {
+        const auto* a = find(theirs, "vanilla", bench);
+        for (const auto& c : configurations()) {
+            if (c.id.rfind("vanilla", 0) == 0)
+                continue;
+            const auto* x = find(theirs, c.id, bench);
+            const auto* y = find(reference, c.id, bench);
+            if (!x && !y)
+                continue;
+            auto [xn, xr] = against_vanilla(x, a);
+            auto [yn, yr] = against_vanilla(y, a);
+            t.rows.push_back({bench, "(" + c.letter + ") " + c.id,
+                              a ? fixed(summarize(*a).median, 0) : "-", xn, xr, yn, yr});
+        }
+    }
+    t.note = "ns per item, median over repetitions; ratios median/median with the range "
+             "[q1(x)/q3(a) - q3(x)/q1(a)]. (a) is the vanilla base both kernels are built on.";
+    return t;
+}
+
+std::string kernels_plot_data(const samples& theirs, const samples& reference) {
+    std::ostringstream o;
+    o << "# pages a_median a_q1 a_q3 yours_median yours_q1 yours_q3 ref_median ref_q1 ref_q3\n";
+    for (const auto& bench : benchmark_names(theirs)) {
+        auto [name, n] = split_name(bench);
+        if (name != "cow_fault")
+            continue;
+        o << n;
+        for (const auto* x : {find(theirs, "vanilla", bench), find(theirs, "tracked-self", bench),
+                              find(reference, "tracked-self", bench)}) {
+            if (!x) {
+                o << " NaN NaN NaN";
+                continue;
+            }
+            spread sx = summarize(*x);
+            o << " " << sx.median << " " << sx.q1 << " " << sx.q3;
+        }
+        o << "\n";
+    }
+    return o.str();
+}
+
 std::string cow_plot_data(const samples& s) {
     std::ostringstream o;
     o << "# pages";

@@ -46,6 +46,16 @@ std::vector<target_check> check_targets(const samples& s);
 table overhead_table(const samples& s, const std::string& caption);
 table targets_table(const std::vector<target_check>& checks, const std::string& caption);
 
+// The kernel under test against its vanilla base and pfcheck's reference
+// series on that base (each samples set holds the vanilla kernel's "vanilla"
+// figures too): a row per benchmark and configuration, ns per item and the
+// ratio to (a) for each kernel.
+table kernels_table(const samples& theirs, const samples& reference, const std::string& caption);
+
+// Pages written (N) against ns per CoW fault of (a) and of each kernel's
+// (c), own name tracked: N, then median q1 q3 for each, for gnuplot.
+std::string kernels_plot_data(const samples& theirs, const samples& reference);
+
 // Pages written (N) against ns per CoW fault: N, then median q1 q3 per
 // configuration, one line per N, for gnuplot.
 std::string cow_plot_data(const samples& s);
