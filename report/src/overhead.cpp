@@ -2,6 +2,7 @@
 #include "report/overhead.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -83,8 +84,22 @@ std::string add_samples(const json& report_json, samples& into) {
 // Below this ratio to vanilla a patched kernel's figure is not believable.
 constexpr double implausibly_fast = 0.97;
 
-std::vector<target_check> check_targets(const samples& s) {
+std::vector<target_check> check_targets(const samples& s, std::size_t needed) {
     std::vector<target_check> out;
+    // Every verdict says how many repetitions stand behind it; too few, and
+    // it is no verdict.
+    auto judged = [&](const std::string& what, const std::string& bench, std::string measured,
+                      std::string verdict,
+                      std::initializer_list<const std::vector<double>*> figures) {
+        std::size_t n = SIZE_MAX;
+        for (const auto* f : figures)
+            n = std::min(n, f->size());
+        measured += ", n=" + std::to_string(n);
+        if (n < needed)
+            verdict = "inconclusive (" + std::to_string(n) + " repetitions, " +
+                      std::to_string(needed) + " needed)";
+        out.push_back({what, bench, measured, verdict});
+    };
     for (const auto& bench : benchmark_names(s)) {
         const std::string kind = split_name(bench).first;
         bool other_path = kind == "first_touch" || kind == "fork_exit";
@@ -107,9 +122,8 @@ std::vector<target_check> check_targets(const samples& s) {
             // load, run order), not that the target is met.
             if (hi < implausibly_fast)
                 verdict = "inconclusive (faster than (a): not comparable)";
-            out.push_back({what, bench,
-                           fixed(r, 3) + " x (a) [" + fixed(lo, 3) + "-" + fixed(hi, 3) + "]",
-                           verdict});
+            judged(what, bench, fixed(r, 3) + " x (a) [" + fixed(lo, 3) + "-" + fixed(hi, 3) + "]",
+                   verdict, {a, x});
         };
         if (other_path) {
             // First touches and forks: at most 1% more, tracked or not.
@@ -131,10 +145,10 @@ std::vector<target_check> check_targets(const samples& s) {
             spread sx = summarize(*x), sy = summarize(*y);
             double g = sy.median / sx.median - 1;
             double noise = std::max(sx.relative_iqr(), sy.relative_iqr());
-            out.push_back({what, bench,
-                           (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
-                               fixed(100 * noise, 2) + "%)",
-                           g <= noise ? "met" : "MISSED"});
+            judged(what, bench,
+                   (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " + fixed(100 * noise, 2) +
+                       "%)",
+                   g <= noise ? "met" : "MISSED", {x, y});
         };
         // (Growth within the noise is no growth: with wide noise, "met" says little.)
         growth("tracked-self", "tracked-64", "no growth (c) to (d)");
@@ -154,10 +168,10 @@ std::vector<target_check> check_targets(const samples& s) {
                 double g = (se.median / sa2.median) / (sd.median / sa.median) - 1;
                 double noise =
                     sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() + sa2.relative_iqr();
-                out.push_back({what, bench,
-                               (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
-                                   fixed(100 * noise, 2) + "%)",
-                               g <= noise ? "met" : "MISSED"});
+                judged(what, bench,
+                       (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
+                           fixed(100 * noise, 2) + "%)",
+                       g <= noise ? "met" : "MISSED", {a, d, e, a2});
             }
         }
     }

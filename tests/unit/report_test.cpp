@@ -102,6 +102,28 @@ BOOST_AUTO_TEST_CASE(faster_than_vanilla_is_inconclusive) {
     BOOST_TEST(checks.front().verdict.starts_with("inconclusive"));
 }
 
+// One wall-clock repetition has no spread: no verdict, and the count is said
+// (REPETITIONS=1 once marked every wall-clock target met at 0.665x vanilla).
+BOOST_AUTO_TEST_CASE(too_few_repetitions_are_inconclusive) {
+    samples s;
+    add_samples(boot_report("vanilla", "cow_fault/16", {100}), s);
+    add_samples(boot_report("untracked", "cow_fault/16", {66.5}), s);
+    add_samples(boot_report("tracked-self", "cow_fault/16", {100.1}), s);
+    for (std::size_t needed : {2u, 5u}) {
+        auto checks = check_targets(s, needed);
+        BOOST_REQUIRE(checks.size() > 2u);
+        BOOST_TEST(checks[2].verdict ==
+                   "inconclusive (1 repetitions, " + std::to_string(needed) + " needed)");
+        BOOST_TEST(checks[2].measured.find("n=1") != std::string::npos);
+    }
+    samples five;
+    add_samples(boot_report("vanilla", "cow_fault/16", {100, 100, 100, 100, 100}), five);
+    add_samples(boot_report("tracked-self", "cow_fault/16", {101, 101, 101, 101, 101}), five);
+    for (const auto& c : check_targets(five, 5))
+        if (c.target.starts_with("(c)"))
+            BOOST_TEST(c.verdict == "met");
+}
+
 // Without a vanilla figure the targets say so instead of passing.
 BOOST_AUTO_TEST_CASE(no_baseline_is_no_data) {
     samples s;

@@ -39,7 +39,10 @@ struct target_check {
 // (b) within 1% of (a); (c) and (d) within 5% of (a); no growth from (c) to
 // (d) to (e) beyond the noise (the larger relative IQR of the two), on every
 // cow_fault size.
-std::vector<target_check> check_targets(const samples& s);
+// A verdict needs `needed` repetitions of every figure it uses (the caller
+// asks 5 on wall clock; 2 under icount, where two equal runs show the
+// determinism that makes a zero spread believable); fewer is "inconclusive".
+std::vector<target_check> check_targets(const samples& s, std::size_t needed = 2);
 
 // Rows: benchmarks; columns: (a) in ns (median [IQR]) and the ratio of each
 // other configuration to (a), with the range the quartiles allow.
