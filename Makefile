@@ -43,7 +43,7 @@ HARNESS_ARGS = --accel $(ACCEL) --timeout $(TIMEOUT) \
 	$(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) \
 	$(if $(PROFILE),--profile $(PROFILE)) $(foreach s,$(SCENARIO),--scenario $(s))
 
-.PHONY: all counters check check-debug check-failures unit mutants bench report submission deps host clean
+.PHONY: grade all counters check check-debug check-failures unit mutants bench report submission deps host clean
 
 all: host
 	$(HARNESS) run --arch $(ARCH) --mode check $(HARNESS_ARGS)
@@ -80,6 +80,14 @@ check-debug: host
 mutants: host
 	$(HARNESS) mutants --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
 	  $(foreach m,$(MUTANT),--mutant $(m))
+
+# Grade a class: SUBMISSIONS=<dir of *.tar.gz>, KSRC=<the vanilla base> (default
+# Debian's 6.1); results/grade/NAME/{feedback.md,result.json}, results/grade/grades.*
+# and class.md. Graded submissions are not graded again (same archive, base, commit).
+grade: host
+	$(HARNESS) grade --submissions $(SUBMISSIONS) --accel $(ACCEL) --timeout $(TIMEOUT) \
+	  $(if $(KSRC),--ksrc $(KSRC)) $(if $(RUBRIC),--rubric $(RUBRIC)) \
+	  $(if $(ENGINE),--engine $(ENGINE)) $(if $(JOBS),--jobs $(JOBS))
 
 # Fault-path overhead of a kernel against its vanilla base (a) and pfcheck's
 # reference series on that base, under -icount and wall clock; then the

@@ -5,6 +5,7 @@
 // Exit status: exit_codes.hpp.
 #include "bench_plan.hpp"
 #include "exit_codes.hpp"
+#include "grading.hpp"
 #include "kernel_tree.hpp"
 #include "lock.hpp"
 #include "mutants.hpp"
@@ -183,9 +184,23 @@ int main(int argc, char** argv) {
     submission->add_flag("--prepare-only", sub_req.prepare_only,
                          "check the request and stage the patches, build nothing, write no "
                          "archive");
+    auto* grade = app.add_subcommand(
+        "grade", "grade a class: every SUBMISSIONS/*.tar.gz unpacked safely, applied to the "
+                 "vanilla base (--ksrc; default Debian's 6.1), built, booted and judged by the "
+                 "course's rules; feedback.md and result.json each, grades.{md,csv} and class.md");
+    grade_request grade_req{.out = "results/grade", .rubric_file = "grading/rubric.json"};
+    grade->add_option("--submissions", grade_req.submissions, "a directory of *.tar.gz")
+        ->required();
+    grade->add_option("--rubric", grade_req.rubric_file, "the rubric")->capture_default_str();
+    grade->add_option("--output", grade_req.out, "where the grades go")->capture_default_str();
+    std::string engine = "local";
+    int jobs = 1;
+    grade->add_option("--engine", engine, "local (slurm: not built yet)")->capture_default_str();
+    grade->add_option("--jobs", jobs, "submissions at once (1 only, for now)")
+        ->capture_default_str();
     std::vector<std::string> only;
     mutants->add_option("--mutant", only, "only these mutants (file stems)");
-    for (auto* sub : {run, mutants, bench, submission})
+    for (auto* sub : {run, mutants, bench, submission, grade})
         add_common_options(sub, o);
     run->add_option("--extra-patch", o.extra_patches,
                     "a patch to apply after the series (repeatable)");
@@ -202,6 +217,31 @@ int main(int argc, char** argv) {
         return run_mutants(o, only);
     if (*bench)
         return run_bench(o, repetitions, bench_base);
+    if (*grade) {
+        // Said loudly rather than done badly: what is not built yet.
+        if (engine != "local") {
+            std::fprintf(stderr,
+                         "pfcheck-harness: grade: ENGINE=%s is unavailable: only the "
+                         "local engine exists so far\n",
+                         engine.c_str());
+            return exit_code::usage;
+        }
+        if (jobs != 1) {
+            std::fprintf(stderr,
+                         "pfcheck-harness: grade: JOBS=%d is unavailable: every "
+                         "submission builds on the one copy of the base tree, whose "
+                         "lock makes runs wait for each other; grading runs one at a "
+                         "time (JOBS=1)\n",
+                         jobs);
+            return exit_code::usage;
+        }
+        grade_req.base = o.ksrc.empty() ? fs::path() : fs::absolute(o.ksrc);
+        grade_req.submissions = fs::absolute(grade_req.submissions);
+        grade_req.out = fs::absolute(grade_req.out);
+        grade_req.rubric_file = fs::absolute(o.project) / grade_req.rubric_file;
+        grade_req.commit = capture("git", {"rev-parse", "HEAD"}, o.project).out;
+        return run_grade(grade_req, o, run_all);
+    }
     if (*submission) {
         // The course grades by its own rules: pfcheck's are advice unless asked for.
         if (submission->get_option("--profile")->count() == 0)

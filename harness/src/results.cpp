@@ -49,8 +49,14 @@ std::optional<schema::guest_report> receive(const boot_outcome& b, const fs::pat
     return report;
 }
 
+void pass(collected& c, check_kind kind) {
+    ++c.passed;
+    ++c.passed_by[kind];
+}
+
 void fail(collected& c, check_kind kind, std::string name, std::string message) {
     ++c.failed;
+    ++c.failed_by[kind];
     c.failures.push_back({kind, std::move(name), std::move(message)});
 }
 
@@ -68,7 +74,7 @@ void count_abi(const std::vector<schema::abi_row>& rows, const counting& how, co
         if (r.skipped)
             ++c.skipped;
         else if (r.pass)
-            ++c.passed;
+            pass(c, check_kind::abi);
         else if (how.is_advice(r.rule))
             c.advice.push_back({check_kind::abi, r.proves, message});
         else
@@ -81,6 +87,8 @@ void count_scenarios(const schema::run_report& run, const counting& how, collect
     c.passed += run.passed;
     c.failed += run.failed;
     c.skipped += run.skipped;
+    c.passed_by[check_kind::scenario] += run.passed;
+    c.failed_by[check_kind::scenario] += run.failed;
     for (const auto& s : run.scenarios) {
         if (s.pass || !s.skipped.empty())
             continue;
@@ -91,6 +99,7 @@ void count_scenarios(const schema::run_report& run, const counting& how, collect
             why = s.problems.front();
         if (how.is_advice(s.rule)) {
             --c.failed; // the guest counted it
+            --c.failed_by[check_kind::scenario];
             c.advice.push_back({check_kind::scenario, s.scenario, why});
         } else {
             c.failures.push_back({check_kind::scenario, s.scenario, why});
@@ -103,7 +112,7 @@ void count_scenarios(const schema::run_report& run, const counting& how, collect
 void count_calls(check_kind kind, long calls, long bad, const std::vector<std::string>& first,
                  const std::string& fatal, collected& c) {
     if (bad == 0 && calls > 0 && fatal.empty()) {
-        ++c.passed;
+        pass(c, kind);
         return;
     }
     fail(c, kind, "",
@@ -119,7 +128,7 @@ void count_bench(const std::map<std::string, schema::bench_config>& bench, colle
             fail(c, check_kind::bench, config, b.error);
             continue;
         }
-        ++c.passed;
+        pass(c, check_kind::bench);
         for (const auto& row : b.benchmarks)
             if (row.error_occurred)
                 fail(c, check_kind::bench, config + " " + row.run_name, row.error_message);
@@ -135,7 +144,7 @@ void count_counters(const schema::counters_report& r, collected& c) {
             continue;
         }
         if (t.findings == 0) {
-            ++c.passed;
+            pass(c, check_kind::counters);
             continue;
         }
         for (const auto& row : t.rows)
@@ -148,7 +157,7 @@ void count_counters(const schema::counters_report& r, collected& c) {
 void count_kunit(const boot_outcome& b, collected& c) {
     for (const auto& [name, ok] : b.kunit) {
         if (ok)
-            ++c.passed;
+            pass(c, check_kind::kunit);
         else
             fail(c, check_kind::kunit, name, "the KUnit test case failed (see console.log)");
     }

@@ -7,6 +7,7 @@
 #include "schema/results.hpp"
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ struct collected {
     int status = 0;      // the exit status this run deserves (exit_codes.hpp)
     std::string reason;  // one line: why not ok
     int passed = 0, failed = 0, skipped = 0;
+    // The same, per kind of check (a rubric weighs them).
+    std::map<check_kind, int> passed_by, failed_by;
     std::vector<failure> failures;
     // Under the course profile: the checks of pfcheck's stricter rules that
     // failed. They are not counted in `failed` and do not fail the run.

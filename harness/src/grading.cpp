@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "grading.hpp"
+
+#include "files.hpp"
+#include "oracle/models.hpp"
+#include "process.hpp"
+#include "report/table.hpp"
+#include "submission.hpp"
+
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace harness {
+
+namespace {
+
+using archive_ptr = std::unique_ptr<archive, int (*)(archive*)>;
+
+std::string size_text(std::uintmax_t bytes) {
+    return std::to_string(bytes >> 20) + " MiB";
+}
+
+// One member: where it goes, or why it may not.
+std::string member_path(const char* name, fs::path& rel) {
+    if (!name || !*name)
+        return "a member without a name";
+    rel = fs::path(name).lexically_normal();
+    if (rel.is_absolute() || rel.empty() || *rel.begin() == "..")
+        return std::string("a path outside the submission: ") + name;
+    return {};
+}
+
+// Copies the member's data to `to`, stopping past `budget` bytes.
+std::string copy_data(archive* a, const fs::path& to, std::uintmax_t budget,
+                      std::uintmax_t& written) {
+    std::ofstream out(to, std::ios::binary);
+    if (!out)
+        return "cannot write " + to.filename().string();
+    char buf[65536];
+    la_ssize_t n;
+    written = 0;
+    while ((n = archive_read_data(a, buf, sizeof buf)) > 0) {
+        written += static_cast<std::uintmax_t>(n);
+        if (written > budget)
+            return to.filename().string() + " is larger than allowed";
+        out.write(buf, n);
+    }
+    if (n < 0)
+        return std::string("the archive is damaged: ") + archive_error_string(a);
+    return {};
+}
+
+std::string unpack_members(archive* a, const fs::path& dest, const unpack_limits& limits) {
+    archive_entry* e = nullptr;
+    int members = 0;
+    std::uintmax_t total = 0;
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        if (++members > limits.members)
+            return "more than " + std::to_string(limits.members) + " members";
+        fs::path rel;
+        if (auto why = member_path(archive_entry_pathname(e), rel); !why.empty())
+            return why;
+        auto type = archive_entry_filetype(e);
+        if (archive_entry_hardlink(e) || archive_entry_symlink(e) ||
+            (type != AE_IFREG && type != AE_IFDIR))
+            return "a link or a device, not a file: " + rel.string();
+        if (type == AE_IFDIR) {
+            fs::create_directories(dest / rel);
+            continue;
+        }
+        if (archive_entry_size_is_set(e) &&
+            static_cast<std::uintmax_t>(archive_entry_size(e)) > limits.file_bytes)
+            return rel.string() + " is over " + size_text(limits.file_bytes);
+        fs::create_directories((dest / rel).parent_path());
+        std::uintmax_t written = 0;
+        auto budget = std::min(limits.file_bytes, limits.total_bytes - total);
+        if (auto why = copy_data(a, dest / rel, budget, written); !why.empty())
+            return why + " (at most " + size_text(limits.file_bytes) + " a file, " +
+                   size_text(limits.total_bytes) + " in all)";
+        total += written;
+    }
+    if (r != ARCHIVE_EOF)
+        return std::string("not a readable tar archive: ") + archive_error_string(a);
+    if (members == 0)
+        return "an empty archive";
+    return {};
+}
+
+} // namespace
+
+std::string safe_unpack(const fs::path& tarball, const fs::path& dest,
+                        const unpack_limits& limits) {
+    std::error_code ec;
+    fs::remove_all(dest, ec);
+    fs::create_directories(dest);
+    archive_ptr a(archive_read_new(), archive_read_free);
+    archive_read_support_filter_gzip(a.get());
+    archive_read_support_filter_none(a.get());
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+    std::string why;
+    if (archive_read_open_filename(a.get(), tarball.c_str(), 65536) != ARCHIVE_OK)
+        why = std::string("cannot read it: ") + archive_error_string(a.get());
+    else
+        why = unpack_members(a.get(), dest, limits);
+    if (!why.empty()) {
+        fs::remove_all(dest, ec);
+        fs::create_directories(dest);
+    }
+    return why;
+}
+
+submission_layout check_layout(const fs::path& unpacked) {
+    submission_layout l;
+    l.series = unpacked / "patch";
+    if (!fs::is_directory(l.series)) {
+        l.problems.push_back("no patch/ directory (the statement asks for patch/*.patch)");
+        return l;
+    }
+    static const std::regex format_patch("^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$");
+    for (const auto& e : fs::directory_iterator(l.series)) {
+        auto ext = e.path().extension();
+        if (ext == ".patch")
+            l.patches.push_back(e.path());
+        else if ((ext == ".pdf" || ext == ".txt") && l.report.empty())
+            l.report = e.path();
+    }
+    std::sort(l.patches.begin(), l.patches.end());
+    if (l.patches.empty())
+        l.problems.push_back("patch/ holds no .patch file");
+    for (const auto& p : l.patches) {
+        std::ifstream in(p);
+        std::string first;
+        std::getline(in, first);
+        if (!std::regex_match(first, format_patch))
+            l.problems.push_back(p.filename().string() +
+                                 " is not a git format-patch file (its first line is not "
+                                 "\"From <commit> Mon Sep 17 00:00:00 2001\")");
+    }
+    if (l.report.empty())
+        for (const auto& e : fs::directory_iterator(unpacked))
+            if (e.path().extension() == ".pdf" || e.path().extension() == ".txt")
+                l.report = e.path();
+    return l;
+}
+
+double rubric::total() const {
+    double t = 0;
+    for (const auto& [family, w] : weights)
+        t += w;
+    return t;
+}
+
+std::optional<rubric> load_rubric(const fs::path& file, std::string& why) {
+    json j = json::parse(read_text(file), nullptr, false);
+    if (j.is_discarded() || !j.contains("families") || !j["families"].is_object()) {
+        why = file.string() + " is not a rubric (a JSON object with \"families\")";
+        return std::nullopt;
+    }
+    rubric r;
+    for (const auto& [family, v] : j["families"].items()) {
+        if (family != "errno" && family != "scenarios") {
+            why = file.string() + ": unknown family \"" + family + "\" (errno, scenarios)";
+            return std::nullopt;
+        }
+        r.weights[family] = v.value("weight", 0.0);
+    }
+    if (r.total() <= 0) {
+        why = file.string() + ": the weights add up to nothing";
+        return std::nullopt;
+    }
+    return r;
+}
+
+std::map<std::string, family_tally> tally_families(const collected& c) {
+    auto get = [](const std::map<check_kind, int>& m, check_kind k) {
+        auto it = m.find(k);
+        return it == m.end() ? 0 : it->second;
+    };
+    return {{"errno", {get(c.passed_by, check_kind::abi), get(c.failed_by, check_kind::abi)}},
+            {"scenarios",
+             {get(c.passed_by, check_kind::scenario), get(c.failed_by, check_kind::scenario)}}};
+}
+
+double score_of(const std::map<std::string, family_tally>& t, const rubric& r) {
+    double score = 0;
+    for (const auto& [family, weight] : r.weights) {
+        auto it = t.find(family);
+        if (it == t.end() || it->second.passed + it->second.failed == 0)
+            continue; // nothing to judge: no points
+        score += weight * it->second.passed / (it->second.passed + it->second.failed);
+    }
+    return score;
+}
+
+namespace {
+
+json to_json(const grade_result& g) {
+    return {{"submission", g.submission}, {"key", g.key},       {"outcome", g.outcome},
+            {"score", g.score},           {"reason", g.reason}, {"bugs", g.bugs},
+            {"passed", g.passed},         {"failed", g.failed}};
+}
+
+grade_result from_json(const json& j) {
+    grade_result g;
+    g.submission = j.value("submission", "");
+    g.key = j.value("key", "");
+    g.outcome = j.value("outcome", "");
+    g.score = j.value("score", 0.0);
+    g.reason = j.value("reason", "");
+    g.bugs = j.value("bugs", std::vector<std::string>{});
+    g.passed = j.value("passed", 0);
+    g.failed = j.value("failed", 0);
+    return g;
+}
+
+// The same archive, base and pfcheck commit grade the same: the resume key.
+std::string key_of(const fs::path& tarball, const grade_request& req) {
+    return sha1_hex(read_text(tarball) + "\n" + req.base.string() + "\n" + req.commit);
+}
+
+std::optional<grade_result> already_graded(const fs::path& dir, const std::string& key) {
+    json j = json::parse(read_text(dir / "result.json"), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return std::nullopt;
+    auto g = from_json(j);
+    if (g.key != key || g.outcome == "not judged")
+        return std::nullopt;
+    return g;
+}
+
+std::string outcome_of(const run_result& r) {
+    if (r.c.judged)
+        return "graded";
+    if (r.reason.rfind("patch:", 0) == 0)
+        return "does not apply";
+    if (r.reason.rfind("build:", 0) == 0)
+        return "does not build";
+    return "not judged";
+}
+
+// The last lines of a log, for the feedback.
+std::string tail(const fs::path& log, std::size_t lines) {
+    std::istringstream in(read_text(log));
+    std::vector<std::string> all;
+    for (std::string l; std::getline(in, l);)
+        all.push_back(l);
+    std::string out;
+    for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
+        out += all[i] + "\n";
+    return out;
+}
+
+void write_feedback(const fs::path& dir, const grade_result& g, const submission_layout& l,
+                    const run_result& r, const rubric& rb) {
+    std::ostringstream md;
+    md << "# Feedback: " << g.submission << "\n\n- outcome: **" << g.outcome
+       << "**\n- score: " << report::fixed(g.score, 1) << " / " << report::fixed(rb.total(), 0)
+       << "\n";
+    if (!g.reason.empty())
+        md << "- why: " << g.reason << "\n";
+    if (l.report.empty())
+        md << "- no report (.pdf or .txt) was found: the statement asks for one\n";
+    for (const auto& p : l.problems)
+        md << "- " << p << "\n";
+    if (g.outcome == "does not build" || g.outcome == "does not apply") {
+        fs::path log = dir / "run" / (g.outcome == "does not build" ? "kernel-build.log" : "");
+        md << "\nThe statement scores a series that does not apply or build 0.\n";
+        if (g.outcome == "does not build" && fs::exists(log))
+            md << "\nThe end of the build log:\n\n```\n" << tail(log, 30) << "```\n";
+    }
+    if (r.c.judged) {
+        md << "\n## Bugs found (" << g.bugs.size() << ")\n\n";
+        if (g.bugs.empty())
+            md << (r.c.unexplained ? "None that pfcheck knows.\n" : "None.\n");
+        for (const auto& id : g.bugs) {
+            const auto* m = oracle::find_model(id);
+            md << "- **" << (m ? m->bug : id) << "** (`" << id << "`)";
+            if (m)
+                md << ": " << m->mechanism;
+            md << "\n";
+        }
+        if (r.c.unexplained)
+            md << "\n"
+               << r.c.unexplained
+               << " failing scenarios match no known bug: read their rows in run/summary.md.\n";
+        md << "\n## What failed\n\n";
+        for (const auto& f : r.c.failures)
+            md << "- " << describe(f) << "\n";
+        if (r.c.failures.empty())
+            md << "Nothing.\n";
+        if (!r.c.advice.empty()) {
+            md << "\n## Advice (pfcheck's stricter rules, not graded)\n\n";
+            for (const auto& f : r.c.advice)
+                md << "- " << describe(f) << "\n";
+        }
+        md << "\nEvery check, with expected and measured values: run/summary.md.\n";
+    }
+    std::ofstream(dir / "feedback.md") << md.str();
+}
+
+grade_result grade_one(const fs::path& tarball, const grade_request& req, const options& o,
+                       const std::function<run_result(options)>& runner, const rubric& rb) {
+    std::string name = tarball.filename().string();
+    name = name.substr(0, name.find(".tar"));
+    fs::path dir = req.out / name;
+    grade_result g{.submission = name, .key = key_of(tarball, req)};
+    fs::create_directories(dir);
+    submission_layout l;
+    run_result r;
+    if (auto why = safe_unpack(tarball, dir / "unpacked"); !why.empty()) {
+        g.outcome = "malformed";
+        g.reason = "the archive was refused: " + why;
+    } else if (l = check_layout(dir / "unpacked"); !l.problems.empty()) {
+        g.outcome = "malformed";
+        g.reason = l.problems.front();
+    } else {
+        options ro = o;
+        ro.mode = run_mode::check;
+        ro.ksrc = req.base;
+        ro.series = l.series;
+        ro.profile = "course";
+        ro.results = dir;
+        ro.out_name = "run";
+        r = runner(ro);
+        g.outcome = outcome_of(r);
+        g.reason = r.c.judged ? r.c.reason : r.reason;
+        g.passed = r.c.passed;
+        g.failed = r.c.failed;
+        for (const auto& ids : r.c.bugs)
+            if (!ids.empty())
+                g.bugs.push_back(ids.front());
+        if (r.c.judged)
+            g.score = score_of(tally_families(r.c), rb);
+    }
+    write_feedback(dir, g, l, r, rb);
+    std::ofstream(dir / "result.json") << to_json(g).dump(2) << "\n";
+    return g;
+}
+
+// grades.{md,csv,tex} and class.md: the scores, how many students have each bug.
+void write_class(const fs::path& out, const std::vector<grade_result>& all, const rubric& rb) {
+    report::table t;
+    t.caption = "Grades (rubric: " + report::fixed(rb.total(), 0) + " points)";
+    t.header = {"submission", "outcome", "score", "bugs", "passed", "failed", "why"};
+    t.latex_columns = "llrlrrp{5cm}";
+    std::map<std::string, int> bugs;
+    std::map<std::string, int> outcomes;
+    for (const auto& g : all) {
+        std::string list;
+        for (const auto& b : g.bugs) {
+            list += (list.empty() ? "" : " ") + b;
+            ++bugs[b];
+        }
+        ++outcomes[g.outcome];
+        t.rows.push_back({g.submission, g.outcome, report::fixed(g.score, 1), list,
+                          std::to_string(g.passed), std::to_string(g.failed), g.reason});
+    }
+    report::write_table(t, out.string(), "grades");
+    std::ofstream md(out / "class.md");
+    md << "# The class\n\n"
+       << all.size() << " submissions.\n\n| outcome | submissions |\n|---|---|\n";
+    for (const auto& [o, n] : outcomes)
+        md << "| " << o << " | " << n << " |\n";
+    md << "\n## How many students have each bug\n\n| bug | students | what |\n|---|---|---|\n";
+    for (const auto& [id, n] : bugs) {
+        const auto* m = oracle::find_model(id);
+        md << "| `" << id << "` | " << n << " | " << (m ? m->bug : "") << " |\n";
+    }
+    md << "\n## Scores\n\n| score | students |\n|---|---|\n";
+    constexpr int bins = 10;
+    std::vector<int> hist(bins, 0);
+    for (const auto& g : all)
+        ++hist[std::clamp(static_cast<int>(g.score / rb.total() * bins), 0, bins - 1)];
+    for (int i = 0; i < bins; ++i)
+        md << "| " << report::fixed(rb.total() * i / bins, 0) << " to "
+           << report::fixed(rb.total() * (i + 1) / bins, 0) << " | " << hist[i] << " |\n";
+}
+
+} // namespace
+
+int run_grade(const grade_request& req, const options& o,
+              const std::function<run_result(options)>& runner) {
+    std::string why;
+    auto rb = load_rubric(req.rubric_file, why);
+    if (!rb) {
+        std::fprintf(stderr, "pfcheck-harness: grade: %s\n", why.c_str());
+        return exit_code::usage;
+    }
+    std::vector<fs::path> tarballs;
+    if (fs::is_directory(req.submissions))
+        for (const auto& e : fs::directory_iterator(req.submissions))
+            if (e.path().string().ends_with(".tar.gz") || e.path().extension() == ".tgz")
+                tarballs.push_back(e.path());
+    std::sort(tarballs.begin(), tarballs.end());
+    if (tarballs.empty()) {
+        std::fprintf(stderr, "pfcheck-harness: grade: no *.tar.gz in %s\n",
+                     req.submissions.c_str());
+        return exit_code::usage;
+    }
+    fs::create_directories(req.out);
+    std::vector<grade_result> all;
+    auto start = std::chrono::steady_clock::now();
+    int graded_now = 0, not_judged = 0;
+    for (std::size_t i = 0; i < tarballs.size(); ++i) {
+        fs::path dir = req.out / tarballs[i].filename().string().substr(
+                                     0, tarballs[i].filename().string().find(".tar"));
+        std::string progress = std::to_string(i + 1) + "/" + std::to_string(tarballs.size());
+        if (auto g = already_graded(dir, key_of(tarballs[i], req))) {
+            say("grade", progress + " " + g->submission + ": already graded (" + g->outcome + ")");
+            all.push_back(*g);
+            continue;
+        }
+        auto g = grade_one(tarballs[i], req, o, runner, *rb);
+        ++graded_now;
+        not_judged += g.outcome == "not judged";
+        double each =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+            graded_now;
+        say("grade", progress + " " + g.submission + ": " + g.outcome + ", " +
+                         report::fixed(g.score, 1) + " points; about " +
+                         std::to_string(static_cast<int>(each * (tarballs.size() - i - 1) / 60)) +
+                         " min left");
+        all.push_back(std::move(g));
+    }
+    write_class(req.out, all, *rb);
+    say("grade", "grades in " + (req.out / "grades.md").string() + ", the class in " +
+                     (req.out / "class.md").string());
+    return not_judged ? exit_code::failed : exit_code::passed;
+}
+
+} // namespace harness
