@@ -17,6 +17,8 @@ packages=(
   gcc-multilib g++-multilib libtraceevent-dev libtraceevent-dev:i386
   # benchmarks and report
   libbenchmark-dev libbenchmark-dev:i386 gnuplot-nox
+  # grading a class on Slurm (grading/slurm-local.sh starts them as plain processes)
+  munge slurm-wlm
 )
 
 missing=()

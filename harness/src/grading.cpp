@@ -226,6 +226,11 @@ grade_result from_json(const json& j) {
     return g;
 }
 
+std::string stem_of(const fs::path& tarball) {
+    std::string name = tarball.filename().string();
+    return name.substr(0, name.find(".tar"));
+}
+
 // The same archive, base and pfcheck commit grade the same: the resume key.
 std::string key_of(const fs::path& tarball, const grade_request& req) {
     return sha1_hex(read_text(tarball) + "\n" + req.base.string() + "\n" + req.commit);
@@ -313,8 +318,7 @@ void write_feedback(const fs::path& dir, const grade_result& g, const submission
 
 grade_result grade_one(const fs::path& tarball, const grade_request& req, const options& o,
                        const std::function<run_result(options)>& runner, const rubric& rb) {
-    std::string name = tarball.filename().string();
-    name = name.substr(0, name.find(".tar"));
+    std::string name = stem_of(tarball);
     fs::path dir = req.out / name;
     grade_result g{.submission = name, .key = key_of(tarball, req)};
     fs::create_directories(dir);
@@ -391,6 +395,89 @@ void write_class(const fs::path& out, const std::vector<grade_result>& all, cons
 
 } // namespace
 
+namespace {
+
+std::vector<fs::path> archives_in(const fs::path& dir) {
+    std::vector<fs::path> out;
+    if (fs::is_directory(dir))
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.path().string().ends_with(".tar.gz") || e.path().extension() == ".tgz")
+                out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// One sbatch --wait --array over `todo`; false when sbatch itself failed.
+bool slurm_array(const grade_request& req, const std::vector<fs::path>& todo, int round,
+                 std::string& why) {
+    fs::path dir = req.out / "slurm";
+    fs::create_directories(dir);
+    fs::path manifest = dir / ("round-" + std::to_string(round) + ".txt");
+    {
+        std::ofstream m(manifest);
+        for (const auto& t : todo)
+            m << t.string() << "\n";
+    }
+    std::ostringstream script;
+    script << "#!/bin/bash\n# One grading task: the archive on line SLURM_ARRAY_TASK_ID of the "
+              "manifest.\nmapfile -t archives < '"
+           << manifest.string() << "'\nexec";
+    for (const auto& a : req.task_command)
+        script << " '" << a << "'";
+    script << " --one \"${archives[$SLURM_ARRAY_TASK_ID]}\"\n";
+    fs::path task = dir / "task.sh";
+    std::ofstream(task) << script.str();
+    fs::permissions(task, fs::perms::owner_all, fs::perm_options::add);
+    auto r = capture("sbatch",
+                     {"--wait", "--parsable", "--job-name=pfcheck-grade",
+                      "--array=0-" + std::to_string(todo.size() - 1),
+                      "--output=" + (dir / ("round-" + std::to_string(round) + "-%a.log")).string(),
+                      task.string()});
+    if (!r.ok || r.out.empty()) {
+        why = "sbatch failed (is SLURM_CONF set? grading/slurm-local.sh start prints it)";
+        return false;
+    }
+    say("grade", "Slurm job " + r.out.substr(0, r.out.find('\n')) + " ended (" +
+                     std::to_string(todo.size()) + " tasks, round " + std::to_string(round) + ")");
+    return true;
+}
+
+// The Slurm engine: every archive without a result, as array tasks; those
+// still without one are submitted once more, then reported.
+std::vector<grade_result> grade_on_slurm(const grade_request& req,
+                                         const std::vector<fs::path>& tarballs, int& failed) {
+    std::vector<grade_result> all(tarballs.size());
+    for (int round = 1; round <= 2; ++round) {
+        std::vector<fs::path> todo;
+        for (std::size_t i = 0; i < tarballs.size(); ++i)
+            if (auto g = already_graded(req.out / stem_of(tarballs[i]), key_of(tarballs[i], req)))
+                all[i] = *g;
+            else
+                todo.push_back(tarballs[i]);
+        if (todo.empty())
+            break;
+        say("grade", std::to_string(todo.size()) + " of " + std::to_string(tarballs.size()) +
+                         " submissions to grade on Slurm" + (round > 1 ? " (requeued once)" : ""));
+        std::string why;
+        if (!slurm_array(req, todo, round, why)) {
+            say("grade", why);
+            break;
+        }
+    }
+    for (std::size_t i = 0; i < tarballs.size(); ++i)
+        if (all[i].outcome.empty()) {
+            all[i] = {.submission = stem_of(tarballs[i]),
+                      .key = key_of(tarballs[i], req),
+                      .outcome = "not judged",
+                      .reason = "its Slurm task left no result twice: see " +
+                                (req.out / "slurm").string()};
+            ++failed;
+        }
+    return all;
+}
+
+} // namespace
+
 int run_grade(const grade_request& req, const options& o,
               const std::function<run_result(options)>& runner) {
     std::string why;
@@ -399,24 +486,26 @@ int run_grade(const grade_request& req, const options& o,
         std::fprintf(stderr, "pfcheck-harness: grade: %s\n", why.c_str());
         return exit_code::usage;
     }
-    std::vector<fs::path> tarballs;
-    if (fs::is_directory(req.submissions))
-        for (const auto& e : fs::directory_iterator(req.submissions))
-            if (e.path().string().ends_with(".tar.gz") || e.path().extension() == ".tgz")
-                tarballs.push_back(e.path());
-    std::sort(tarballs.begin(), tarballs.end());
+    std::vector<fs::path> tarballs =
+        req.one.empty() ? archives_in(req.submissions) : std::vector<fs::path>{req.one};
     if (tarballs.empty()) {
         std::fprintf(stderr, "pfcheck-harness: grade: no *.tar.gz in %s\n",
                      req.submissions.c_str());
         return exit_code::usage;
     }
     fs::create_directories(req.out);
+    if (req.engine == "slurm") {
+        int failed = 0;
+        auto all = grade_on_slurm(req, tarballs, failed);
+        write_class(req.out, all, *rb);
+        say("grade", "grades in " + (req.out / "grades.md").string());
+        return failed ? exit_code::failed : exit_code::passed;
+    }
     std::vector<grade_result> all;
     auto start = std::chrono::steady_clock::now();
     int graded_now = 0, not_judged = 0;
     for (std::size_t i = 0; i < tarballs.size(); ++i) {
-        fs::path dir = req.out / tarballs[i].filename().string().substr(
-                                     0, tarballs[i].filename().string().find(".tar"));
+        fs::path dir = req.out / stem_of(tarballs[i]);
         std::string progress = std::to_string(i + 1) + "/" + std::to_string(tarballs.size());
         if (auto g = already_graded(dir, key_of(tarballs[i], req))) {
             say("grade", progress + " " + g->submission + ": already graded (" + g->outcome + ")");
@@ -435,6 +524,8 @@ int run_grade(const grade_request& req, const options& o,
                          " min left");
         all.push_back(std::move(g));
     }
+    if (!req.one.empty())
+        return not_judged ? exit_code::failed : exit_code::passed; // a task: no class table
     write_class(req.out, all, *rb);
     say("grade", "grades in " + (req.out / "grades.md").string() + ", the class in " +
                      (req.out / "class.md").string());

@@ -59,7 +59,12 @@ struct grade_request {
     std::filesystem::path base;        // the vanilla tree the series apply to
     std::filesystem::path out;         // results/grade
     std::filesystem::path rubric_file;
-    std::string commit; // pfcheck's, part of the resume key
+    std::string commit;           // pfcheck's, part of the resume key
+    std::string engine = "local"; // or "slurm": one array job, a task per submission
+    std::filesystem::path one;    // grade only this archive (a Slurm task), no class table
+    // The command a Slurm task runs to grade one archive (the harness and its
+    // options); the task appends --one ARCHIVE.
+    std::vector<std::string> task_command;
 };
 
 // One submission's outcome, as result.json holds it.
@@ -72,8 +77,11 @@ struct grade_result {
     int passed = 0, failed = 0;
 };
 
-// Grades every submission one after the other with `runner` (run_all, or a
-// stub in tests); writes results and the class table. Exit status: 0 every
+// Grades every submission with `runner` (run_all, or a stub in tests), one
+// after the other (local), or as a Slurm array job whose tasks run
+// task_command (slurm: sbatch --wait; a task whose submission has no result
+// after it is submitted once more, then reported "not judged"); writes the
+// class table. Exit status: 0 every
 // submission graded (whatever its score), 1 some could not be judged, 2 the
 // request is wrong.
 int run_grade(const grade_request& req, const options& o,

@@ -193,9 +193,14 @@ int main(int argc, char** argv) {
         ->required();
     grade->add_option("--rubric", grade_req.rubric_file, "the rubric")->capture_default_str();
     grade->add_option("--output", grade_req.out, "where the grades go")->capture_default_str();
-    std::string engine = "local";
     int jobs = 1;
-    grade->add_option("--engine", engine, "local (slurm: not built yet)")->capture_default_str();
+    grade
+        ->add_option("--engine", grade_req.engine,
+                     "local: one after the other here; slurm: one sbatch array job, a task "
+                     "per submission (SLURM_CONF: grading/slurm-local.sh)")
+        ->check(CLI::IsMember({"local", "slurm"}))
+        ->capture_default_str();
+    grade->add_option("--one", grade_req.one, "grade only this archive (what a Slurm task runs)");
     grade->add_option("--jobs", jobs, "submissions at once (1 only, for now)")
         ->capture_default_str();
     std::vector<std::string> only;
@@ -219,13 +224,6 @@ int main(int argc, char** argv) {
         return run_bench(o, repetitions, bench_base);
     if (*grade) {
         // Said loudly rather than done badly: what is not built yet.
-        if (engine != "local") {
-            std::fprintf(stderr,
-                         "pfcheck-harness: grade: ENGINE=%s is unavailable: only the "
-                         "local engine exists so far\n",
-                         engine.c_str());
-            return exit_code::usage;
-        }
         if (jobs != 1) {
             std::fprintf(stderr,
                          "pfcheck-harness: grade: JOBS=%d is unavailable: every "
@@ -240,6 +238,23 @@ int main(int argc, char** argv) {
         grade_req.out = fs::absolute(grade_req.out);
         grade_req.rubric_file = fs::absolute(o.project) / grade_req.rubric_file;
         grade_req.commit = capture("git", {"rev-parse", "HEAD"}, o.project).out;
+        grade_req.commit.erase(grade_req.commit.find_last_not_of(" \n") + 1);
+        if (!grade_req.one.empty())
+            grade_req.one = fs::absolute(grade_req.one);
+        // A Slurm task runs this same harness with the same options.
+        grade_req.task_command = {fs::read_symlink("/proc/self/exe").string(),
+                                  "grade",
+                                  "--engine=local",
+                                  "--submissions=" + grade_req.submissions.string(),
+                                  "--output=" + grade_req.out.string(),
+                                  "--rubric=" + grade_req.rubric_file.string(),
+                                  "--project=" + fs::absolute(o.project).string(),
+                                  "--cache=" + fs::absolute(o.cache).string(),
+                                  "--arch=" + o.arch,
+                                  "--accel=" + o.accel,
+                                  "--timeout=" + std::to_string(o.timeout)};
+        if (!o.ksrc.empty())
+            grade_req.task_command.push_back("--ksrc=" + grade_req.base.string());
         return run_grade(grade_req, o, run_all);
     }
     if (*submission) {
