@@ -81,23 +81,27 @@ table counters_table(const counters_run& run) {
 
 std::string counters_plot_data(const std::vector<counters_run>& runs) {
     std::vector<std::string> order;
-    std::vector<std::map<std::string, long>> diff(runs.size());
+    std::vector<std::map<std::string, long>> measured(runs.size());
+    std::vector<int> findings(runs.size(), 0);
     for (std::size_t i = 0; i < runs.size(); ++i)
         for (const auto& [id, c] : sums(runs[i].counters)) {
             if (std::find(order.begin(), order.end(), id) == order.end())
                 order.push_back(id);
-            diff[i][id] = c.findings;
+            measured[i][id] = c.measured;
+            findings[i] += c.findings;
         }
     std::ostringstream out;
     out << "counter";
-    for (const auto& r : runs)
-        out << "\t\"" << r.label << "\"";
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        out << "\t\"" << runs[i].label << ": " << findings[i]
+            << (findings[i] == 1 ? " finding" : " findings") << "\"";
     out << "\n";
     for (const auto& id : order) {
         out << id;
         for (std::size_t i = 0; i < runs.size(); ++i) {
-            auto it = diff[i].find(id);
-            out << "\t" << (it == diff[i].end() ? std::string("?") : std::to_string(it->second));
+            auto it = measured[i].find(id);
+            out << "\t"
+                << (it == measured[i].end() ? std::string("?") : std::to_string(it->second));
         }
         out << "\n";
     }

@@ -276,9 +276,9 @@ int counters_section(context& c, std::ostringstream& console) {
     fs::path dat = c.out / "counters.dat";
     std::ofstream(dat) << counters_plot_data(runs);
     std::ostringstream body;
-    body << "set title 'Fault counters: scenarios where the counter is not as its rule predicts'\n"
+    body << "set title 'Fault counters, summed over the scenarios (each kernel: its findings)'\n"
             "set style data histograms\nset style histogram clustered gap 1\n"
-            "set style fill solid 0.8 border -1\nset ylabel 'scenarios with a finding'\nset yrange "
+            "set style fill solid 0.8 border -1\nset ylabel 'faults counted'\nset yrange "
             "[0:*]\n"
             "set key top left\nset xtics rotate by -30 font ',9'\nset grid ytics\n"
             "set offsets 0, 0, graph 0.1, 0\nplot ";
@@ -287,7 +287,8 @@ int counters_section(context& c, std::ostringstream& console) {
              << (i ? "" : ":xtic(1)") << " title columnheader";
     body << "\n";
     plot(c, "counters", body.str(),
-         "fault counters: scenarios with a finding, per counter and kernel (" +
+         "fault counters summed over the scenarios, per counter and kernel, with each kernel's "
+         "findings (" +
              std::to_string(runs.size()) + " runs)");
     c.outputs.push_back({"report/counters.dat", "the plot's data"});
     return static_cast<int>(runs.size());

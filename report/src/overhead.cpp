@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -285,16 +286,22 @@ table kernels_table(const samples& theirs, const samples& reference, const std::
     return t;
 }
 
-std::string kernels_plot_data(const samples& theirs, const samples& reference) {
+namespace {
+
+using figures = std::vector<const std::vector<double>*>;
+
+// One line per cow_fault size: N, then median q1 q3 of each figure `pick`
+// chooses for that benchmark (NaN where there is none), for gnuplot.
+std::string cow_rows(const samples& s, const std::string& header,
+                     const std::function<figures(const std::string&)>& pick) {
     std::ostringstream o;
-    o << "# pages a_median a_q1 a_q3 yours_median yours_q1 yours_q3 ref_median ref_q1 ref_q3\n";
-    for (const auto& bench : benchmark_names(theirs)) {
+    o << header << "\n";
+    for (const auto& bench : benchmark_names(s)) {
         auto [name, n] = split_name(bench);
         if (name != "cow_fault")
             continue;
         o << n;
-        for (const auto* x : {find(theirs, "vanilla", bench), find(theirs, "tracked-self", bench),
-                              find(reference, "tracked-self", bench)}) {
+        for (const auto* x : pick(bench)) {
             if (!x) {
                 o << " NaN NaN NaN";
                 continue;
@@ -307,29 +314,29 @@ std::string kernels_plot_data(const samples& theirs, const samples& reference) {
     return o.str();
 }
 
+} // namespace
+
+std::string kernels_plot_data(const samples& theirs, const samples& reference) {
+    return cow_rows(theirs,
+                    "# pages a_median a_q1 a_q3 yours_median yours_q1 yours_q3 ref_median "
+                    "ref_q1 ref_q3",
+                    [&](const std::string& bench) {
+                        return figures{find(theirs, "vanilla", bench),
+                                       find(theirs, "tracked-self", bench),
+                                       find(reference, "tracked-self", bench)};
+                    });
+}
+
 std::string cow_plot_data(const samples& s) {
-    std::ostringstream o;
-    o << "# pages";
+    std::string header = "# pages";
     for (const auto& c : configurations())
-        o << " " << c.letter << "_median " << c.letter << "_q1 " << c.letter << "_q3";
-    o << "\n";
-    for (const auto& bench : benchmark_names(s)) {
-        auto [name, n] = split_name(bench);
-        if (name != "cow_fault")
-            continue;
-        o << n;
-        for (const auto& c : configurations()) {
-            const auto* x = find(s, c.id, bench);
-            if (!x) {
-                o << " NaN NaN NaN";
-                continue;
-            }
-            spread sx = summarize(*x);
-            o << " " << sx.median << " " << sx.q1 << " " << sx.q3;
-        }
-        o << "\n";
-    }
-    return o.str();
+        header += " " + c.letter + "_median " + c.letter + "_q1 " + c.letter + "_q3";
+    return cow_rows(s, header, [&](const std::string& bench) {
+        figures out;
+        for (const auto& c : configurations())
+            out.push_back(find(s, c.id, bench));
+        return out;
+    });
 }
 
 } // namespace report

@@ -23,9 +23,9 @@ struct counters_run {
 // prediction and the measurement, and the findings' notes (the first two).
 table counters_table(const counters_run& run);
 
-// gnuplot data: a row per counter, a column per run: how many scenarios the
-// counter disagrees with its rule in (a finding). Sums of differences would
-// cancel out, and one global counter on a busy machine would dwarf the rest.
+// gnuplot data: a row per counter, a column per run: the counter's measured
+// total over the scenarios (how the counters differ from one another on the
+// same workload); each column's title says how many findings the run had.
 std::string counters_plot_data(const std::vector<counters_run>& runs);
 
 } // namespace report
