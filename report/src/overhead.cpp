@@ -47,7 +47,7 @@ std::vector<std::string> benchmark_names(const samples& s) {
 
 const std::vector<configuration>& configurations() {
     static const std::vector<configuration> all = {
-        {"vanilla", "a", "vanilla 6.1, no patch"},
+        {"vanilla", "a", "the vanilla base, no patch"},
         {"untracked", "b", "patched, nothing tracked"},
         {"tracked-self", "c", "patched, the benchmark's own name tracked"},
         {"tracked-64", "d", "patched, 64 names tracked"},
