@@ -22,7 +22,8 @@ oracle::layout parse_layout(const std::string& maps) {
     return l;
 }
 
-// The newest process forked or executed under `name`, following renames.
+// The newest process forked or executed under `name` (or whose thread was
+// created last), following renames.
 std::optional<oracle::process_id> newest_under(const oracle::scenario& s, const std::string& name) {
     std::map<oracle::process_id, std::string> comm = {{0, s.name}};
     std::optional<oracle::process_id> newest;
@@ -39,6 +40,10 @@ std::optional<oracle::process_id> newest_under(const oracle::scenario& s, const 
                 newest = st.actor;
         } else if (st.what == oracle::action::rename) {
             comm[st.actor] = st.name;
+        } else if (st.what == oracle::action::thread_write && comm[st.actor] == name) {
+            // A thread is a new task too (copy_process): a fork hook makes it
+            // the newest, and its layout is its process's.
+            newest = st.actor;
         }
     }
     return newest;
