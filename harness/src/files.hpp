@@ -15,5 +15,8 @@ std::string now_utc();
 
 // SHA-1 of `data`, 40 hex digits: fingerprints of patch series and configs.
 std::string sha1_hex(const std::string& data);
+// SHA-1 of a file's content followed by `then`, read in chunks (an archive
+// is never held in memory whole).
+std::string sha1_hex(const std::filesystem::path& file, const std::string& then);
 
 } // namespace harness

@@ -233,7 +233,7 @@ std::string stem_of(const fs::path& tarball) {
 
 // The same archive, base and pfcheck commit grade the same: the resume key.
 std::string key_of(const fs::path& tarball, const grade_request& req) {
-    return sha1_hex(read_text(tarball) + "\n" + req.base.string() + "\n" + req.commit);
+    return sha1_hex(tarball, "\n" + req.base.string() + "\n" + req.commit);
 }
 
 std::optional<grade_result> already_graded(const fs::path& dir, const std::string& key) {
@@ -316,11 +316,12 @@ void write_feedback(const fs::path& dir, const grade_result& g, const submission
     std::ofstream(dir / "feedback.md") << md.str();
 }
 
-grade_result grade_one(const fs::path& tarball, const grade_request& req, const options& o,
-                       const std::function<run_result(options)>& runner, const rubric& rb) {
+grade_result grade_one(const fs::path& tarball, const std::string& key, const grade_request& req,
+                       const options& o, const std::function<run_result(options)>& runner,
+                       const rubric& rb) {
     std::string name = stem_of(tarball);
     fs::path dir = req.out / name;
-    grade_result g{.submission = name, .key = key_of(tarball, req)};
+    grade_result g{.submission = name, .key = key};
     fs::create_directories(dir);
     submission_layout l;
     run_result r;
@@ -507,12 +508,13 @@ int run_grade(const grade_request& req, const options& o,
     for (std::size_t i = 0; i < tarballs.size(); ++i) {
         fs::path dir = req.out / stem_of(tarballs[i]);
         std::string progress = std::to_string(i + 1) + "/" + std::to_string(tarballs.size());
-        if (auto g = already_graded(dir, key_of(tarballs[i], req))) {
+        std::string key = key_of(tarballs[i], req);
+        if (auto g = already_graded(dir, key)) {
             say("grade", progress + " " + g->submission + ": already graded (" + g->outcome + ")");
             all.push_back(*g);
             continue;
         }
-        auto g = grade_one(tarballs[i], req, o, runner, *rb);
+        auto g = grade_one(tarballs[i], key, req, o, runner, *rb);
         ++graded_now;
         not_judged += g.outcome == "not judged";
         double each =

@@ -237,8 +237,7 @@ int main(int argc, char** argv) {
         grade_req.submissions = fs::absolute(grade_req.submissions);
         grade_req.out = fs::absolute(grade_req.out);
         grade_req.rubric_file = fs::absolute(o.project) / grade_req.rubric_file;
-        grade_req.commit = capture("git", {"rev-parse", "HEAD"}, o.project).out;
-        grade_req.commit.erase(grade_req.commit.find_last_not_of(" \n") + 1);
+        grade_req.commit = project_commit(o.project);
         if (!grade_req.one.empty())
             grade_req.one = fs::absolute(grade_req.one);
         // A Slurm task runs this same harness with the same options.

@@ -147,9 +147,7 @@ boot_request boot_plan(const options& o, const kernel_image& image, const fs::pa
 // Where and how the run is made, for report.json and summary.md.
 run_context context_of(const options& o, const kernel_tree& tree, const std::string& series,
                        const fs::path& out_dir) {
-    std::string commit = capture("git", {"rev-parse", "--short", "HEAD"}, o.project).out;
-    if (!commit.empty() && commit.back() == '\n')
-        commit.pop_back();
+    std::string commit = project_commit(o.project);
     return {.meta = {.arch = o.arch,
                      .accel = o.accel,
                      .kernel = tree.version.empty() ? "?" : tree.version,
@@ -205,6 +203,13 @@ run_result boot_and_judge(const options& o, const run_context& ctx, const kernel
 }
 
 } // namespace
+
+std::string project_commit(const fs::path& project) {
+    std::string commit = capture("git", {"rev-parse", "--short", "HEAD"}, project).out;
+    if (!commit.empty() && commit.back() == '\n')
+        commit.pop_back();
+    return commit;
+}
 
 std::string mode_word(run_mode m) {
     for (const auto& [mode, word] : mode_words)

@@ -66,4 +66,7 @@ run_result fail(const std::string& step, const std::string& why);
 
 run_result run_all(options o);
 
+// pfcheck's commit (git rev-parse --short HEAD of `project`), "" outside git.
+std::string project_commit(const std::filesystem::path& project);
+
 } // namespace harness

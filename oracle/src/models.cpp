@@ -124,20 +124,6 @@ kernel_rules rules_of(const std::vector<const bug_model*>& models) {
 }
 
 namespace {
-std::vector<std::string> live_records(const std::vector<record_mark>& marks, const kernel_rules& r,
-                                      const fault_event* at);
-} // namespace
-
-std::optional<std::string> record_of(const std::vector<record_mark>& marks, const std::string& name,
-                                     const kernel_rules& r) {
-    auto live = live_records(marks, r, nullptr);
-    for (const auto& l : live)
-        if (r.prefix_names ? name.rfind(l, 0) == 0 : name == l)
-            return l;
-    return std::nullopt;
-}
-
-namespace {
 
 // Whether a kernel following `r` counts `e`, were its VMA `writable`.
 bool admitted(const fault_event& e, const kernel_rules& r, bool writable) {
@@ -154,12 +140,11 @@ bool names_changed_by(const record_mark& m, const fault_event& e) {
     return m.what != record_mark::exec && m.step >= 0 && m.precedes(e);
 }
 
-// Under prefix_names the kernel looks every name up by prefix, pf_set_param
-// included: a name that starts with a live record's name creates none.
-bool covered(const std::vector<std::string>& live, const std::string& name, const kernel_rules& r) {
-    return std::any_of(live.begin(), live.end(), [&](const std::string& l) {
-        return r.prefix_names ? name.rfind(l, 0) == 0 : name == l;
-    });
+// Whether a lookup of `name` finds the record `record`: the same name, or,
+// under prefix_names, any name that starts with it (pf_set_param included:
+// a name that starts with a live record's name creates none).
+bool finds(const std::string& record, const std::string& name, const kernel_rules& r) {
+    return r.prefix_names ? name.rfind(record, 0) == 0 : name == record;
 }
 
 // The records alive after the marks that precede `at` (every mark when null),
@@ -172,7 +157,9 @@ std::vector<std::string> live_records(const std::vector<record_mark>& marks, con
             break;
         if (m.what == record_mark::cleaned)
             live.clear();
-        else if (m.what == record_mark::tracked && !covered(live, m.name, r))
+        else if (m.what == record_mark::tracked &&
+                 std::none_of(live.begin(), live.end(),
+                              [&](const std::string& l) { return finds(l, m.name, r); }))
             live.push_back(m.name);
     }
     return live;
@@ -192,17 +179,29 @@ match name_match(const fault_event& e, const std::string& name, const kernel_rul
             return match::maybe;
     }
     const std::string& comm = r.exec_names ? e.exec_comm : e.comm;
-    if (!r.prefix_names)
-        return comm == name ? match::sure : match::no;
-    if (comm.rfind(name, 0) != 0)
+    if (!finds(name, comm, r))
         return match::no;
+    if (!r.prefix_names)
+        return match::sure;
     // Two live records both prefix the comm: which one a lookup finds
     // depends on the order of a hash table.
     auto live = live_records(marks, r, &e);
     auto prefixes = std::count_if(live.begin(), live.end(),
-                                  [&](const std::string& l) { return comm.rfind(l, 0) == 0; });
+                                  [&](const std::string& l) { return finds(l, comm, r); });
     return prefixes > 1 ? match::maybe : match::sure;
 }
+
+} // namespace
+
+std::optional<std::string> record_of(const std::vector<record_mark>& marks, const std::string& name,
+                                     const kernel_rules& r) {
+    auto live = live_records(marks, r, nullptr);
+    auto it = std::find_if(live.begin(), live.end(),
+                           [&](const std::string& l) { return finds(l, name, r); });
+    return it == live.end() ? std::nullopt : std::optional<std::string>(*it);
+}
+
+namespace {
 
 // The record's history at the end: where it was last tracked, and its execs.
 struct span {

@@ -239,7 +239,7 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
 }
 
 // Every counters run (results/counters/NAME/ and results/counters-ARCH/): a
-// table each, and one plot of measured minus predicted across them.
+// table each, and one plot of each counter's measured total across them.
 int counters_section(context& c, std::ostringstream& console) {
     std::vector<fs::path> dirs;
     if (fs::is_directory(c.results / "counters"))
