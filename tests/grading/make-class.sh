@@ -8,6 +8,8 @@
 #   does_not_apply   + a patch whose context is not in the tree  does not apply, 0
 #   does_not_build   + first_touch with a line that is not C   does not build, 0
 #   hostile          a member ../../escaped                    malformed, 0
+#   hostile_symlink  patch/ holds a symlink to /etc/passwd      malformed, 0
+#   hostile_huge     a 40 MiB member (zeros, small compressed)  malformed, 0
 #   make-class.sh PROJECT OUTDIR
 set -euo pipefail
 project=$(cd "$1" && pwd)
@@ -43,4 +45,8 @@ grep -q 'this is not C' "$work/no_build.patch"
 submission does_not_build "$work/no_build.patch"
 mkdir -p "$work/hostile/patch" && echo x > "$work/hostile/x"
 tar -czf "$out/hostile.tar.gz" -P -C "$work/hostile" --transform 's,^x,../../escaped,' x
+mkdir -p "$work/symlink/patch" && ln -s /etc/passwd "$work/symlink/patch/0001-x.patch"
+tar -czf "$out/hostile_symlink.tar.gz" -C "$work/symlink" patch
+mkdir -p "$work/huge/patch" && truncate -s 40M "$work/huge/patch/0001-huge.patch"
+tar -czf "$out/hostile_huge.tar.gz" -C "$work/huge" patch
 ls "$out"
