@@ -65,7 +65,8 @@ std::optional<json> load(context& c, const fs::path& p) {
 
 void note_input(context& c, const fs::path& p, const schema::run_meta& m, const std::string& what) {
     c.inputs.push_back({rel(c, p), what, m.kernel + " (" + m.series + ")", m.arch, m.accel,
-                        m.guest_time + ", " + std::to_string(m.cpus) + " vCPU", m.commit, m.written});
+                        m.guest_time + ", " + std::to_string(m.cpus) + " vCPU", m.commit,
+                        m.written});
 }
 
 void wrote_table(context& c, const table& t, const std::string& name, const std::string& what) {
