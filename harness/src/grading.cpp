@@ -4,6 +4,7 @@
 #include "files.hpp"
 #include "oracle/models.hpp"
 #include "process.hpp"
+#include "report/plot.hpp"
 #include "report/table.hpp"
 #include "submission.hpp"
 
@@ -355,6 +356,55 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
     return g;
 }
 
+// class-bugs and class-scores (.svg, .png): how many students have each bug,
+// and how the scores spread. Returns class.md's lines for them.
+std::string class_plots(const fs::path& out, const std::map<std::string, int>& bugs,
+                        const std::vector<int>& hist, double total) {
+    if (!report::have_gnuplot())
+        return "Plots: UNAVAILABLE, gnuplot is not installed (apt-get install gnuplot-nox).\n";
+    std::ofstream(out / "class-bugs.dat") << [&] {
+        std::ostringstream d;
+        for (const auto& [id, n] : bugs)
+            d << id << " " << n << "\n";
+        return d.str();
+    }();
+    std::ofstream(out / "class-scores.dat") << [&] {
+        std::ostringstream d;
+        for (std::size_t i = 0; i < hist.size(); ++i)
+            d << (i + 0.5) * total / hist.size() << " " << hist[i] << "\n";
+        return d.str();
+    }();
+    // Whole students on the y axis: a tick per student in a small class.
+    int most = *std::max_element(hist.begin(), hist.end());
+    for (const auto& [id, n] : bugs)
+        most = std::max(most, n);
+    const std::string common = "set style fill solid 0.8 border -1\nset grid ytics\n"
+                               "set yrange [0:*]\nset format y '%.0f'\nunset key\n" +
+                               std::string(most <= 10 ? "set ytics 1\n" : "");
+    std::string why =
+        bugs.empty()
+            ? ""
+            : report::render_plot(out, "class-bugs",
+                                  common +
+                                      "set title 'How many students have each bug'\nset ylabel "
+                                      "'students'\nset boxwidth 0.6\nset xtics rotate by -30\n"
+                                      "plot '" +
+                                      (out / "class-bugs.dat").string() +
+                                      "' using 0:2:xtic(1) with boxes");
+    if (why.empty())
+        why = report::render_plot(
+            out, "class-scores",
+            common + "set title 'Scores'\nset xlabel 'score (of " + report::fixed(total, 0) +
+                ")'\nset ylabel 'students'\nset xrange [0:" + report::fixed(total, 0) +
+                "]\nset boxwidth " + report::fixed(total / hist.size() * 0.9, 2) + "\nplot '" +
+                (out / "class-scores.dat").string() + "' using 1:2 with boxes");
+    if (!why.empty())
+        return "Plots: UNAVAILABLE, " + why + ".\n";
+    return std::string(bugs.empty() ? ""
+                                    : "![How many students have each bug](class-bugs.png)\n\n") +
+           "![Scores](class-scores.png)\n";
+}
+
 // grades.{md,csv,tex} and class.md: the scores, how many students have each bug.
 void write_class(const fs::path& out, const std::vector<grade_result>& all, const rubric& rb) {
     report::table t;
@@ -392,6 +442,7 @@ void write_class(const fs::path& out, const std::vector<grade_result>& all, cons
     for (int i = 0; i < bins; ++i)
         md << "| " << report::fixed(rb.total() * i / bins, 0) << " to "
            << report::fixed(rb.total() * (i + 1) / bins, 0) << " | " << hist[i] << " |\n";
+    md << "\n" << class_plots(out, bugs, hist, rb.total());
 }
 
 } // namespace

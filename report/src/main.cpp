@@ -5,9 +5,9 @@
 // each file is and which kernel, architecture, accelerator and commit made it.
 // Exit status: exit_code below.
 #include "files.hpp"
-#include "process.hpp"
 #include "report/counters.hpp"
 #include "report/overhead.hpp"
+#include "report/plot.hpp"
 #include "report/results.hpp"
 #include "report/table.hpp"
 
@@ -78,19 +78,9 @@ void wrote_table(context& c, const table& t, const std::string& name, const std:
 void plot(context& c, const std::string& name, const std::string& body, const std::string& what) {
     if (!c.gnuplot)
         return;
-    for (auto [terminal, ext] : {std::pair<const char*, const char*>{
-                                     "svg size 800,500 dynamic noenhanced font 'sans,12'", "svg"},
-                                 {"pngcairo size 1000,625 noenhanced font 'sans,12'", "png"}}) {
-        fs::path script = c.out / (name + "." + ext + ".gp");
-        std::ofstream(script) << "set terminal " << terminal << "\nset output '"
-                              << (c.out / (name + "." + ext)).string() << "'\n"
-                              << body;
-        auto r = harness::capture("gnuplot", {script.string()});
-        fs::remove(script);
-        if (!r.ok) {
-            c.problems.push_back("gnuplot failed on " + name + "." + ext);
-            return;
-        }
+    if (auto why = report::render_plot(c.out, name, body); !why.empty()) {
+        c.problems.push_back(why);
+        return;
     }
     c.outputs.push_back({"report/" + name + ".{svg,png}", what});
 }
@@ -400,7 +390,7 @@ int main(int argc, char** argv) {
     c.results = fs::absolute(c.results);
     c.out = c.results / "report";
     fs::create_directories(c.out);
-    if (!harness::capture("gnuplot", {"--version"}).ok) {
+    if (!report::have_gnuplot()) {
         c.gnuplot = false;
         c.problems.push_back("plots: UNAVAILABLE, gnuplot is not installed (apt-get install "
                              "gnuplot-nox)");
