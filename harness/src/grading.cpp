@@ -211,7 +211,7 @@ namespace {
 json to_json(const grade_result& g) {
     return {{"submission", g.submission}, {"key", g.key},       {"outcome", g.outcome},
             {"score", g.score},           {"reason", g.reason}, {"bugs", g.bugs},
-            {"passed", g.passed},         {"failed", g.failed}};
+            {"passed", g.passed},         {"failed", g.failed}, {"seconds", g.seconds}};
 }
 
 grade_result from_json(const json& j) {
@@ -224,6 +224,7 @@ grade_result from_json(const json& j) {
     g.bugs = j.value("bugs", std::vector<std::string>{});
     g.passed = j.value("passed", 0);
     g.failed = j.value("failed", 0);
+    g.seconds = j.value("seconds", 0.0);
     return g;
 }
 
@@ -320,6 +321,7 @@ void write_feedback(const fs::path& dir, const grade_result& g, const submission
 grade_result grade_one(const fs::path& tarball, const std::string& key, const grade_request& req,
                        const options& o, const std::function<run_result(options)>& runner,
                        const rubric& rb) {
+    auto start = std::chrono::steady_clock::now();
     std::string name = stem_of(tarball);
     fs::path dir = req.out / name;
     grade_result g{.submission = name, .key = key};
@@ -351,6 +353,7 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
         if (r.c.judged)
             g.score = score_of(tally_families(r.c), rb);
     }
+    g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     write_feedback(dir, g, l, r, rb);
     std::ofstream(dir / "result.json") << to_json(g).dump(2) << "\n";
     return g;
@@ -405,6 +408,30 @@ std::string class_plots(const fs::path& out, const std::map<std::string, int>& b
            "![Scores](class-scores.png)\n";
 }
 
+// class.md's cost section: each outcome's wall time per submission, as
+// measured where it was graded (a node of the cluster, or this machine).
+std::string class_cost(const std::vector<grade_result>& all) {
+    std::map<std::string, std::vector<double>> by_outcome;
+    for (const auto& g : all)
+        if (g.seconds > 0)
+            by_outcome[g.outcome].push_back(g.seconds);
+    if (by_outcome.empty())
+        return "";
+    std::ostringstream md;
+    md << "## What grading cost\n\nWall time per submission where it was graded (a "
+          "submission graded by an older pfcheck has none).\n\n| outcome | submissions | "
+          "median s | total s |\n|---|---|---|---|\n";
+    for (auto& [outcome, v] : by_outcome) {
+        std::sort(v.begin(), v.end());
+        double total = 0;
+        for (double x : v)
+            total += x;
+        md << "| " << outcome << " | " << v.size() << " | " << report::fixed(v[v.size() / 2], 0)
+           << " | " << report::fixed(total, 0) << " |\n";
+    }
+    return md.str();
+}
+
 // grades.{md,csv,tex} and class.md: the scores, how many students have each bug.
 void write_class(const fs::path& out, const std::vector<grade_result>& all, const rubric& rb) {
     report::table t;
@@ -442,7 +469,7 @@ void write_class(const fs::path& out, const std::vector<grade_result>& all, cons
     for (int i = 0; i < bins; ++i)
         md << "| " << report::fixed(rb.total() * i / bins, 0) << " to "
            << report::fixed(rb.total() * (i + 1) / bins, 0) << " | " << hist[i] << " |\n";
-    md << "\n" << class_plots(out, bugs, hist, rb.total());
+    md << "\n" << class_plots(out, bugs, hist, rb.total()) << "\n" << class_cost(all);
 }
 
 } // namespace
