@@ -228,6 +228,16 @@ grade_result from_json(const json& j) {
     return g;
 }
 
+// A reason's paths inside the grading directory, relative to it: the same
+// table whichever engine or directory graded it, and the student's own
+// paths ("does_not_build/run/kernel-build.log").
+std::string relative_reason(std::string reason, const fs::path& out) {
+    const std::string prefix = fs::absolute(out).lexically_normal().string() + "/";
+    for (auto at = reason.find(prefix); at != std::string::npos; at = reason.find(prefix, at))
+        reason.erase(at, prefix.size());
+    return reason;
+}
+
 std::string stem_of(const fs::path& tarball) {
     std::string name = tarball.filename().string();
     return name.substr(0, name.find(".tar"));
@@ -344,7 +354,7 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
         ro.out_name = "run";
         r = runner(ro);
         g.outcome = outcome_of(r);
-        g.reason = r.c.judged ? r.c.reason : r.reason;
+        g.reason = relative_reason(r.c.judged ? r.c.reason : r.reason, req.out);
         g.passed = r.c.passed;
         g.failed = r.c.failed;
         for (const auto& ids : r.c.bugs)
