@@ -93,11 +93,12 @@ grade: host
 # reference series on that base, under -icount and wall clock; then the
 # oracle's throughput on the host; then the tables. Without KSRC: Debian's 6.1
 # (pristine against patch/linux-6.1). KSRC=<vanilla tree> SERIES=<dir|reference>;
-# KSRC=<your patched tree> SERIES=none BASE=<its vanilla tree>.
+# KSRC=<your patched tree> SERIES=none BASE=<its vanilla tree>. CPUS=2: SMP
+# kernels on two vCPUs, their figures under results/bench/ARCH...-smp2.
 bench: host
 	$(HARNESS) bench --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
 	  $(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) $(if $(BASE),--base $(BASE)) \
-	  $(if $(REPETITIONS),--repetitions $(REPETITIONS))
+	  $(if $(REPETITIONS),--repetitions $(REPETITIONS)) $(if $(CPUS),--smp $(CPUS))
 	@mkdir -p results/bench
 	$(BUILD)/oracle_bench --benchmark_out=results/bench/oracle.json --benchmark_out_format=json
 	$(BUILD)/pfcheck-report

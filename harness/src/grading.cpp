@@ -4,6 +4,7 @@
 #include "files.hpp"
 #include "oracle/models.hpp"
 #include "process.hpp"
+#include "report/plot.hpp"
 #include "report/table.hpp"
 #include "submission.hpp"
 
@@ -210,7 +211,7 @@ namespace {
 json to_json(const grade_result& g) {
     return {{"submission", g.submission}, {"key", g.key},       {"outcome", g.outcome},
             {"score", g.score},           {"reason", g.reason}, {"bugs", g.bugs},
-            {"passed", g.passed},         {"failed", g.failed}};
+            {"passed", g.passed},         {"failed", g.failed}, {"seconds", g.seconds}};
 }
 
 grade_result from_json(const json& j) {
@@ -223,7 +224,18 @@ grade_result from_json(const json& j) {
     g.bugs = j.value("bugs", std::vector<std::string>{});
     g.passed = j.value("passed", 0);
     g.failed = j.value("failed", 0);
+    g.seconds = j.value("seconds", 0.0);
     return g;
+}
+
+// A reason's paths inside the grading directory, relative to it: the same
+// table whichever engine or directory graded it, and the student's own
+// paths ("does_not_build/run/kernel-build.log").
+std::string relative_reason(std::string reason, const fs::path& out) {
+    const std::string prefix = fs::absolute(out).lexically_normal().string() + "/";
+    for (auto at = reason.find(prefix); at != std::string::npos; at = reason.find(prefix, at))
+        reason.erase(at, prefix.size());
+    return reason;
 }
 
 std::string stem_of(const fs::path& tarball) {
@@ -319,6 +331,7 @@ void write_feedback(const fs::path& dir, const grade_result& g, const submission
 grade_result grade_one(const fs::path& tarball, const std::string& key, const grade_request& req,
                        const options& o, const std::function<run_result(options)>& runner,
                        const rubric& rb) {
+    auto start = std::chrono::steady_clock::now();
     std::string name = stem_of(tarball);
     fs::path dir = req.out / name;
     grade_result g{.submission = name, .key = key};
@@ -341,7 +354,7 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
         ro.out_name = "run";
         r = runner(ro);
         g.outcome = outcome_of(r);
-        g.reason = r.c.judged ? r.c.reason : r.reason;
+        g.reason = relative_reason(r.c.judged ? r.c.reason : r.reason, req.out);
         g.passed = r.c.passed;
         g.failed = r.c.failed;
         for (const auto& ids : r.c.bugs)
@@ -350,9 +363,83 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
         if (r.c.judged)
             g.score = score_of(tally_families(r.c), rb);
     }
+    g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     write_feedback(dir, g, l, r, rb);
     std::ofstream(dir / "result.json") << to_json(g).dump(2) << "\n";
     return g;
+}
+
+// class-bugs and class-scores (.svg, .png): how many students have each bug,
+// and how the scores spread. Returns class.md's lines for them.
+std::string class_plots(const fs::path& out, const std::map<std::string, int>& bugs,
+                        const std::vector<int>& hist, double total) {
+    if (!report::have_gnuplot())
+        return "Plots: UNAVAILABLE, gnuplot is not installed (apt-get install gnuplot-nox).\n";
+    std::ofstream(out / "class-bugs.dat") << [&] {
+        std::ostringstream d;
+        for (const auto& [id, n] : bugs)
+            d << id << " " << n << "\n";
+        return d.str();
+    }();
+    std::ofstream(out / "class-scores.dat") << [&] {
+        std::ostringstream d;
+        for (std::size_t i = 0; i < hist.size(); ++i)
+            d << (i + 0.5) * total / hist.size() << " " << hist[i] << "\n";
+        return d.str();
+    }();
+    // Whole students on the y axis: a tick per student in a small class.
+    int most = *std::max_element(hist.begin(), hist.end());
+    for (const auto& [id, n] : bugs)
+        most = std::max(most, n);
+    const std::string common = "set style fill solid 0.8 border -1\nset grid ytics\n"
+                               "set yrange [0:*]\nset format y '%.0f'\nunset key\n" +
+                               std::string(most <= 10 ? "set ytics 1\n" : "");
+    std::string why =
+        bugs.empty()
+            ? ""
+            : report::render_plot(out, "class-bugs",
+                                  common +
+                                      "set title 'How many students have each bug'\nset ylabel "
+                                      "'students'\nset boxwidth 0.6\nset xtics rotate by -30\n"
+                                      "plot '" +
+                                      (out / "class-bugs.dat").string() +
+                                      "' using 0:2:xtic(1) with boxes");
+    if (why.empty())
+        why = report::render_plot(
+            out, "class-scores",
+            common + "set title 'Scores'\nset xlabel 'score (of " + report::fixed(total, 0) +
+                ")'\nset ylabel 'students'\nset xrange [0:" + report::fixed(total, 0) +
+                "]\nset boxwidth " + report::fixed(total / hist.size() * 0.9, 2) + "\nplot '" +
+                (out / "class-scores.dat").string() + "' using 1:2 with boxes");
+    if (!why.empty())
+        return "Plots: UNAVAILABLE, " + why + ".\n";
+    return std::string(bugs.empty() ? ""
+                                    : "![How many students have each bug](class-bugs.png)\n\n") +
+           "![Scores](class-scores.png)\n";
+}
+
+// class.md's cost section: each outcome's wall time per submission, as
+// measured where it was graded (a node of the cluster, or this machine).
+std::string class_cost(const std::vector<grade_result>& all) {
+    std::map<std::string, std::vector<double>> by_outcome;
+    for (const auto& g : all)
+        if (g.seconds > 0)
+            by_outcome[g.outcome].push_back(g.seconds);
+    if (by_outcome.empty())
+        return "";
+    std::ostringstream md;
+    md << "## What grading cost\n\nWall time per submission where it was graded (a "
+          "submission graded by an older pfcheck has none).\n\n| outcome | submissions | "
+          "median s | total s |\n|---|---|---|---|\n";
+    for (auto& [outcome, v] : by_outcome) {
+        std::sort(v.begin(), v.end());
+        double total = 0;
+        for (double x : v)
+            total += x;
+        md << "| " << outcome << " | " << v.size() << " | " << report::fixed(v[v.size() / 2], 0)
+           << " | " << report::fixed(total, 0) << " |\n";
+    }
+    return md.str();
 }
 
 // grades.{md,csv,tex} and class.md: the scores, how many students have each bug.
@@ -392,6 +479,7 @@ void write_class(const fs::path& out, const std::vector<grade_result>& all, cons
     for (int i = 0; i < bins; ++i)
         md << "| " << report::fixed(rb.total() * i / bins, 0) << " to "
            << report::fixed(rb.total() * (i + 1) / bins, 0) << " | " << hist[i] << " |\n";
+    md << "\n" << class_plots(out, bugs, hist, rb.total()) << "\n" << class_cost(all);
 }
 
 } // namespace

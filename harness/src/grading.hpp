@@ -50,6 +50,7 @@ std::optional<rubric> load_rubric(const std::filesystem::path& file, std::string
 // Passed and failed checks per family of one judged run.
 struct family_tally {
     int passed = 0, failed = 0;
+    double seconds = 0; // the grading's wall time (not in grades.csv: engines differ)
 };
 std::map<std::string, family_tally> tally_families(const collected& c);
 double score_of(const std::map<std::string, family_tally>& t, const rubric& r);
@@ -75,6 +76,7 @@ struct grade_result {
     std::string reason;
     std::vector<std::string> bugs; // bug model ids the diagnosis named
     int passed = 0, failed = 0;
+    double seconds = 0; // the grading's wall time (not in grades.csv: engines differ)
 };
 
 // Grades every submission with `runner` (run_all, or a stub in tests), one

@@ -157,7 +157,8 @@ run_context context_of(const options& o, const kernel_tree& tree, const std::str
                      .mode = mode_word(o.mode),
                      .guest_time =
                          o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock",
-                     .profile = o.profile},
+                     .profile = o.profile,
+                     .cpus = o.cpus},
             .out_dir = out_dir};
 }
 

@@ -2,6 +2,7 @@
 #include "report/overhead.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -85,10 +86,26 @@ std::string add_samples(const json& report_json, samples& into) {
 // Below this ratio to vanilla a patched kernel's figure is not believable.
 constexpr double implausibly_fast = 0.97;
 
-std::vector<target_check> check_targets(const samples& s, std::size_t needed) {
+std::optional<boot_difference> boot_spread(const samples& first, const samples& again) {
+    std::optional<boot_difference> worst;
+    for (const auto& [config, by_bench] : first)
+        for (const auto& [bench, v] : by_bench) {
+            const auto* w = find(again, config, bench);
+            if (v.empty() || !w)
+                continue;
+            double a = summarize(v).median, b = summarize(*w).median;
+            double d = std::abs(b / a - 1);
+            if (!worst || d > worst->spread)
+                worst = boot_difference{d, config, bench};
+        }
+    return worst;
+}
+
+std::vector<target_check> check_targets(const samples& s, const evidence_rule& rule) {
     std::vector<target_check> out;
-    // Every verdict says how many repetitions stand behind it; too few, and
-    // it is no verdict.
+    const double widen = rule.boot_spread.value_or(0);
+    // Every verdict says how many repetitions stand behind it; too few, or an
+    // unchecked determinism, and it is no verdict.
     auto judged = [&](const std::string& what, const std::string& bench, std::string measured,
                       std::string verdict,
                       std::initializer_list<const std::vector<double>*> figures) {
@@ -96,9 +113,11 @@ std::vector<target_check> check_targets(const samples& s, std::size_t needed) {
         for (const auto* f : figures)
             n = std::min(n, f->size());
         measured += ", n=" + std::to_string(n);
-        if (n < needed)
+        if (n < rule.repetitions)
             verdict = "inconclusive (" + std::to_string(n) + " repetitions, " +
-                      std::to_string(needed) + " needed)";
+                      std::to_string(rule.repetitions) + " needed)";
+        else if (rule.two_boots && !rule.boot_spread)
+            verdict = "inconclusive (one boot: determinism not checked)";
         out.push_back({what, bench, measured, verdict});
     };
     for (const auto& bench : benchmark_names(s)) {
@@ -116,7 +135,8 @@ std::vector<target_check> check_targets(const samples& s, std::size_t needed) {
             // The verdict holds for the whole range the quartiles allow; a
             // range across the limit is noise, and says so.
             spread sx = summarize(*x), sa = summarize(*a);
-            double r = sx.median / sa.median, lo = sx.q1 / sa.q3, hi = sx.q3 / sa.q1;
+            double r = sx.median / sa.median, lo = sx.q1 / sa.q3 / (1 + widen),
+                   hi = sx.q3 / sa.q1 * (1 + widen);
             std::string verdict = hi <= limit ? "met" : (lo > limit ? "MISSED" : "inconclusive");
             // A patched kernel does no less work than vanilla on the same
             // path: clearly faster means the runs are not comparable (host
@@ -145,7 +165,7 @@ std::vector<target_check> check_targets(const samples& s, std::size_t needed) {
             }
             spread sx = summarize(*x), sy = summarize(*y);
             double g = sy.median / sx.median - 1;
-            double noise = std::max(sx.relative_iqr(), sy.relative_iqr());
+            double noise = std::max(sx.relative_iqr(), sy.relative_iqr()) + widen;
             judged(what, bench,
                    (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " + fixed(100 * noise, 2) +
                        "%)",
@@ -167,8 +187,8 @@ std::vector<target_check> check_targets(const samples& s, std::size_t needed) {
                 spread sa = summarize(*a), sd = summarize(*d), se = summarize(*e),
                        sa2 = summarize(*a2);
                 double g = (se.median / sa2.median) / (sd.median / sa.median) - 1;
-                double noise =
-                    sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() + sa2.relative_iqr();
+                double noise = sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() +
+                               sa2.relative_iqr() + 2 * widen;
                 judged(what, bench,
                        (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
                            fixed(100 * noise, 2) + "%)",

@@ -125,7 +125,10 @@ BOOST_AUTO_TEST_CASE(a_class_is_graded_and_resumed) {
         run_result r;
         std::string who = o.results.filename().string();
         if (who == "bob")
-            return run_result{exit_code::not_judged, {}, "patch: git am failed on 0001-a.patch"};
+            return run_result{exit_code::not_judged,
+                              {},
+                              "patch: git am failed on 0001-a.patch (log: " +
+                                  (o.results / "run" / "git.log").string() + ")"};
         r.c.judged = true;
         r.c.passed_by[check_kind::abi] = 30;
         r.c.passed_by[check_kind::scenario] = who == "alice" ? 40 : 20;
@@ -149,6 +152,9 @@ BOOST_AUTO_TEST_CASE(a_class_is_graded_and_resumed) {
     }
     BOOST_TEST(csv.find("alice,graded,100.0") != std::string::npos, csv);
     BOOST_TEST(csv.find("bob,does not apply,0.0") != std::string::npos, csv);
+    // Paths inside the grading directory are relative to it: the same table
+    // from any engine or directory.
+    BOOST_TEST(csv.find("(log: bob/run/git.log)") != std::string::npos, csv);
     BOOST_TEST(csv.find("carol,graded,65.0,first_touch no_exec_reset") != std::string::npos, csv);
     BOOST_TEST(csv.find("dave,malformed,0.0") != std::string::npos, csv);
     BOOST_TEST(csv.find("eve,malformed,0.0") != std::string::npos, csv);

@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(too_few_repetitions_are_inconclusive) {
     add_samples(boot_report("untracked", "cow_fault/16", {66.5}), s);
     add_samples(boot_report("tracked-self", "cow_fault/16", {100.1}), s);
     for (std::size_t needed : {2u, 5u}) {
-        auto checks = check_targets(s, needed);
+        auto checks = check_targets(s, {.repetitions = needed});
         BOOST_REQUIRE(checks.size() > 2u);
         BOOST_TEST(checks[2].verdict ==
                    "inconclusive (1 repetitions, " + std::to_string(needed) + " needed)");
@@ -119,9 +119,39 @@ BOOST_AUTO_TEST_CASE(too_few_repetitions_are_inconclusive) {
     samples five;
     add_samples(boot_report("vanilla", "cow_fault/16", {100, 100, 100, 100, 100}), five);
     add_samples(boot_report("tracked-self", "cow_fault/16", {101, 101, 101, 101, 101}), five);
-    for (const auto& c : check_targets(five, 5))
+    for (const auto& c : check_targets(five, {.repetitions = 5}))
         if (c.target.starts_with("(c)"))
             BOOST_TEST(c.verdict == "met");
+}
+
+// Under icount one boot's zero spread is not believed: without a second boot
+// of (a) no verdict; with one, the boots' difference widens every range (a
+// 1.5% difference turns a "met" at 1.01 into "inconclusive" against 2%).
+BOOST_AUTO_TEST_CASE(icount_needs_two_boots_that_agree) {
+    samples s, again;
+    add_samples(boot_report("vanilla", "cow_fault/16", {100, 100}), s);
+    add_samples(boot_report("tracked-self", "cow_fault/16", {101, 101}), s);
+    auto verdict_of_c = [&](const evidence_rule& rule) {
+        for (const auto& c : check_targets(s, rule))
+            if (c.target.starts_with("(c)"))
+                return c.verdict;
+        return std::string("none");
+    };
+    BOOST_TEST(verdict_of_c({.two_boots = true}) ==
+               "inconclusive (one boot: determinism not checked)");
+    add_samples(boot_report("vanilla", "cow_fault/16", {100, 100}), again);
+    auto same = boot_spread(s, again);
+    BOOST_REQUIRE(same.has_value());
+    BOOST_TEST(same->spread == 0.0);
+    BOOST_TEST(verdict_of_c({.two_boots = true, .boot_spread = same->spread}) == "met");
+    samples drifted;
+    add_samples(boot_report("vanilla", "cow_fault/16", {101.5, 101.5}), drifted);
+    auto d = boot_spread(s, drifted);
+    BOOST_REQUIRE(d.has_value());
+    BOOST_TEST(d->spread == 0.015, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(d->benchmark == "cow_fault/16");
+    BOOST_TEST(verdict_of_c({.two_boots = true, .boot_spread = d->spread}) == "inconclusive");
+    BOOST_TEST(!boot_spread(s, samples{}).has_value());
 }
 
 // Without a vanilla figure the targets say so instead of passing.

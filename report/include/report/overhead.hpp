@@ -9,6 +9,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,13 +37,29 @@ struct target_check {
     std::string target, benchmark, measured, verdict;
 };
 
-// (b) within 1% of (a); (c) and (d) within 5% of (a); no growth from (c) to
-// (d) to (e) beyond the noise (the larger relative IQR of the two), on every
-// cow_fault size.
-// A verdict needs `needed` repetitions of every figure it uses (the caller
-// asks 5 on wall clock; 2 under icount, where two equal runs show the
-// determinism that makes a zero spread believable); fewer is "inconclusive".
-std::vector<target_check> check_targets(const samples& s, std::size_t needed = 2);
+// What a verdict needs behind it.
+struct evidence_rule {
+    std::size_t repetitions = 2; // of every figure it uses (5 on wall clock)
+    // Under icount a zero spread is believed only once a second boot of (a)
+    // agreed: without one, every verdict is "inconclusive"; with one, every
+    // range is widened by the two boots' largest relative difference.
+    bool two_boots = false;
+    std::optional<double> boot_spread;
+};
+
+// (b) and (f) within 0.5% of (a); (c) and (d) within 2%; no growth from (c)
+// to (d) to (e) beyond the noise (the larger relative IQR of the two), on
+// every cow_fault size; first touches and forks within 1%.
+std::vector<target_check> check_targets(const samples& s, const evidence_rule& rule = {});
+
+// How far two boots of one kernel are apart: the largest relative difference
+// of their medians over the figures both have (nullopt: none in common), and
+// which figure it was.
+struct boot_difference {
+    double spread = 0;
+    std::string config, benchmark;
+};
+std::optional<boot_difference> boot_spread(const samples& first, const samples& again);
 
 // Rows: benchmarks; columns: (a) in ns (median [IQR]) and the ratio of each
 // other configuration to (a), with the range the quartiles allow.

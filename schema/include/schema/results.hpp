@@ -224,10 +224,11 @@ struct run_meta {
     // Which rules the verdict counts: "strict", every one; "course", only the
     // course's (a failed "pfcheck" rule is advice). Older reports: strict.
     std::string profile = "strict";
+    int cpus = 1; // the guest's vCPUs
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(run_meta, arch, accel, kernel, tree, series, commit,
                                                 mode, guest_time, written, verdict, reason,
-                                                guest_seconds, kernel_reports, profile)
+                                                guest_seconds, kernel_reports, profile, cpus)
 
 // report.json: {"run": run_meta, "guest": the guest's report, or null when
 // none came back}.
