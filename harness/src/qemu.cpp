@@ -21,7 +21,8 @@ std::optional<std::pair<std::string, bool>> ktap_reader::read(const std::string&
     static const std::regex stamp(R"(^\[\s*[0-9.]+\] ?)");
     static const std::regex subtest(R"(^    # Subtest: (\S+))");
     static const std::regex result(R"(^    (not )?ok \d+ (\S+))");
-    std::string line = std::regex_replace(console_line, stamp, "", std::regex_constants::format_first_only);
+    std::string line =
+        std::regex_replace(console_line, stamp, "", std::regex_constants::format_first_only);
     std::smatch m;
     if (std::regex_search(line, m, subtest)) {
         suite = m[1];
@@ -30,6 +31,15 @@ std::optional<std::pair<std::string, bool>> ktap_reader::read(const std::string&
     if (suite.empty() || !std::regex_search(line, m, result))
         return std::nullopt;
     return std::make_pair(suite + "." + m[2].str(), !m[1].matched);
+}
+
+std::string cpus_missing(const std::string& line, int wanted) {
+    static const std::regex brought_up(R"(smp: Brought up \d+ nodes?, (\d+) CPUs?)");
+    std::smatch m;
+    if (!std::regex_search(line, m, brought_up) || std::stoi(m[1].str()) == wanted)
+        return "";
+    return "the guest brought up " + m[1].str() + " of the " + std::to_string(wanted) +
+           " CPUs it was given (" + line + ")";
 }
 
 boot_outcome boot(const boot_request& r) {
@@ -42,14 +52,22 @@ boot_outcome boot(const boot_request& r) {
     // panic=-1: a panicking guest reboots at once, which -no-reboot turns into QEMU's exit.
     // GLIBC_TUNABLES reaches init's environment: glibc's rseq registration,
     // syscall 386 on 4.x (pf_get_info there), stays off in every guest process.
+    // tsc=reliable: on two vCPUs of a loaded host the clocksource watchdog
+    // marks the TSC unstable mid-benchmark and guest time jumps back.
     std::string cmdline = "console=ttyS0 panic=-1 GLIBC_TUNABLES=glibc.pthread.rseq=0 " +
-                          r.extra_cmdline + " -- " + r.guest_args;
+                          std::string(r.cpus > 1 ? "tsc=reliable " : "") + r.extra_cmdline +
+                          " -- " + r.guest_args;
     command c{qemu,
               {"-m", "512", "-display", "none", "-monitor", "none", "-no-reboot", "-serial",
                "stdio", "-serial", "file:" + r.results_file.string(), "-kernel", r.kernel.string(),
                "-initrd", r.initrd.string(), "-append", cmdline, "-accel", r.accel}};
-    if (r.cpus > 1)
-        c.args.insert(c.args.end(), {"-smp", std::to_string(r.cpus)});
+    // One CPU per socket: SeaBIOS's MP table lists one CPU per socket, and a
+    // kernel without ACPI (tinyconfig) finds its CPUs there. `-smp 2` alone
+    // is two cores of one socket, and such a guest runs on one CPU.
+    if (r.cpus > 1) {
+        std::string n = std::to_string(r.cpus);
+        c.args.insert(c.args.end(), {"-smp", n + ",sockets=" + n + ",cores=1,threads=1"});
+    }
     if (r.icount)
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
     c.log = r.console_log;
@@ -70,6 +88,10 @@ boot_outcome boot(const boot_request& r) {
         }
         if (line.find("Kernel panic") != std::string::npos)
             out.panicked = true;
+        if (auto why = cpus_missing(line, r.cpus); !why.empty()) {
+            out.kernel_reports.push_back(why);
+            say("guest", "KERNEL: " + why);
+        }
         // pfcheck's own progress lines.
         static const std::regex progress(R"(^\[\s*\d+/\d+\] )");
         if (std::regex_search(line, progress))

@@ -39,6 +39,10 @@ struct boot_outcome {
 
 boot_outcome boot(const boot_request& r);
 
+// "" unless a console line is the kernel saying it brought up another number
+// of CPUs than the guest was given: a race stress on one CPU tests nothing.
+std::string cpus_missing(const std::string& line, int wanted);
+
 // True when a console line is the kernel reporting a bug in itself.
 bool is_kernel_report(const std::string& line);
 

@@ -22,31 +22,43 @@ oracle::layout parse_layout(const std::string& maps) {
     return l;
 }
 
-// The newest process forked or executed under `name` (or whose thread was
-// created last), following renames.
+// Whose recorded maps stand for the layout of the newest process forked or
+// executed under `name` (or whose thread was created last), following
+// renames. A fork hook makes that task the record's process; when it then
+// executes something else, the record keeps the layout it left, which is the
+// image it had from its parent: that parent's maps stand for it.
 std::optional<oracle::process_id> newest_under(const oracle::scenario& s, const std::string& name) {
     std::map<oracle::process_id, std::string> comm = {{0, s.name}};
-    std::optional<oracle::process_id> newest;
+    std::map<oracle::process_id, oracle::process_id> image = {{0, 0}}; // whose maps it has
+    std::optional<oracle::process_id> newest, layout;
+    auto made_newest = [&](oracle::process_id p) {
+        newest = p;
+        layout = p;
+    };
     if (s.name == name)
-        newest = 0;
+        made_newest(0);
     for (const auto& st : s.steps) {
         if (st.what == oracle::action::fork) {
             comm[st.child] = comm[st.actor];
+            image[st.child] = image[st.actor];
             if (comm[st.child] == name)
-                newest = st.child;
+                made_newest(st.child);
         } else if (st.what == oracle::action::exec) {
             comm[st.actor] = st.name.empty() ? s.name : st.name;
+            if (newest == st.actor && comm[st.actor] != name)
+                layout = image[st.actor]; // the layout it left at exec
+            image[st.actor] = st.actor;
             if (comm[st.actor] == name)
-                newest = st.actor;
+                made_newest(st.actor);
         } else if (st.what == oracle::action::rename) {
             comm[st.actor] = st.name;
         } else if (st.what == oracle::action::thread_write && comm[st.actor] == name) {
             // A thread is a new task too (copy_process): a fork hook makes it
             // the newest, and its layout is its process's.
-            newest = st.actor;
+            made_newest(st.actor);
         }
     }
-    return newest;
+    return layout;
 }
 
 oracle::layout_evidence layout_of(const evidence& e, const std::string& name) {

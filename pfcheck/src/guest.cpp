@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -92,6 +93,19 @@ nlohmann::json kmemleak_scan() {
 
 // Runs /bin/pfbench for one configuration; its Google Benchmark JSON, trimmed
 // to what the report uses, or {"error": ...}.
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Google Benchmark writes a statistic it cannot compute (a CPU time of 0 in
+// every repetition: cv = 0/0) as a bare nan, which is not JSON: null instead,
+// so that one such row does not lose a configuration's figures.
+std::string json_without_nan(const std::string& text) {
+    static const std::regex bare(R"((:\s*)-?(nan|inf)\b)");
+    return std::regex_replace(text, bare, "$1null");
+}
+
 nlohmann::json run_pfbench(const std::string& config, int repetitions) {
     const std::string out = "/tmp/pfbench-" + config + ".json";
     std::vector<std::string> args = {"/bin/pfbench",
@@ -117,8 +131,7 @@ nlohmann::json run_pfbench(const std::string& config, int repetitions) {
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return {{"error", "pfbench --config=" + config + " failed (status " +
                               std::to_string(status) + "); see the console"}};
-    std::ifstream in(out);
-    auto full = nlohmann::json::parse(in, nullptr, false);
+    auto full = nlohmann::json::parse(json_without_nan(read_file(out)), nullptr, false);
     if (full.is_discarded())
         return {{"error", "pfbench wrote no valid JSON for " + config}};
     nlohmann::json rows = nlohmann::json::array();

@@ -25,6 +25,18 @@ BOOST_AUTO_TEST_CASE(other_lines_are_not) {
     BOOST_TEST(!is_kernel_report("abi ok   pf_cleanup succeeds"));
 }
 
+// A guest given two CPUs that brings up one fails the run (`-smp 2` without
+// sockets= once ran every "two CPU" race stress on one).
+BOOST_AUTO_TEST_CASE(missing_cpus_are_a_report) {
+    using harness::cpus_missing;
+    BOOST_TEST(cpus_missing("[    1.036000] smp: Brought up 1 node, 1 CPU", 2) ==
+               "the guest brought up 1 of the 2 CPUs it was given ([    1.036000] smp: Brought "
+               "up 1 node, 1 CPU)");
+    BOOST_TEST(cpus_missing("[    0.388000] smp: Brought up 1 node, 2 CPUs", 2).empty());
+    BOOST_TEST(cpus_missing("[    0.3] smp: Brought up 1 node, 1 CPU", 1).empty());
+    BOOST_TEST(cpus_missing("[ 3/38] parent_only      pass", 2).empty());
+}
+
 // KUnit's KTAP on the console, time stamps and all: each case, with its suite.
 BOOST_AUTO_TEST_CASE(kunit_results_are_read) {
     harness::ktap_reader k;
