@@ -29,7 +29,13 @@ FUZZ_CALLS ?= 1000000
 STRESS_SECONDS ?= 60
 DEBUG_TIMEOUT ?= 3600
 KCSAN_CALLS ?= 200000
-DEBUG_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant debug --smp 2 \
+# DEBUG_RUN,CPUS: check-debug boots on two CPUs. Until 2026-11-30 every such
+# run had one (QEMU's -smp 2 was one socket of two cores, and SeaBIOS's MP
+# table lists one CPU per socket); on two real CPUs the perf witness sees
+# fewer faults than the kernel counts in pfcheck's own data, heap and stack
+# VMAs of 4 scenarios (docs/verification.md): not classified yet, so the
+# short round of `make check` stays on the one CPU it always had.
+DEBUG_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant debug --smp $(1) \
 	--fragment harness/kconfig/debug.config --accel $(ACCEL) --timeout $(DEBUG_TIMEOUT)
 # The data-race round: a KCSAN kernel (KCSAN and KASAN exclude each other).
 KCSAN_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant kcsan --smp 2 \
@@ -62,8 +68,8 @@ check: unit
 	done
 	@echo "== the harness under failures (panic, hang, ENOSYS, damaged results, no QEMU, no apply)"
 	ctest --test-dir $(BUILD) --output-on-failure --label-regex guest
-	@echo "== debug kernel (KASAN, KFENCE, lockdep, UBSAN, kmemleak): fuzzer and race stress, short"
-	$(DEBUG_RUN) --name debug-short --param calls=100000 --param seconds=15
+	@echo "== debug kernel (KASAN, KFENCE, lockdep, UBSAN, kmemleak): fuzzer and race stress, short, one CPU"
+	$(call DEBUG_RUN,1) --name debug-short --param calls=100000 --param seconds=15
 	@echo "== mutants: each must be caught, with the right diagnosis"
 	$(HARNESS) mutants --arch i386 --accel $(ACCEL) --timeout $(TIMEOUT) --name mutants-check \
 	  $(foreach m,$(CHECK_MUTANTS),--mutant $(m))
@@ -72,7 +78,7 @@ check: unit
 # FUZZ_CALLS fuzzed calls, a STRESS_SECONDS race stress, the scenarios, a
 # kmemleak scan; any kernel report fails it.
 check-debug: host
-	$(DEBUG_RUN) --name debug --param calls=$(FUZZ_CALLS) --param seconds=$(STRESS_SECONDS)
+	$(call DEBUG_RUN,2) --name debug --param calls=$(FUZZ_CALLS) --param seconds=$(STRESS_SECONDS)
 	@echo "== KCSAN kernel: the race stress and the fuzzer on two CPUs; any data race fails"
 	$(KCSAN_RUN) --name kcsan --param calls=$(KCSAN_CALLS) --param seconds=$(STRESS_SECONDS) \
 	  --param kmemleak=0

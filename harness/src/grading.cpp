@@ -11,13 +11,16 @@
 #include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -256,6 +259,14 @@ std::optional<grade_result> already_graded(const fs::path& dir, const std::strin
     if (g.key != key || g.outcome == "not judged")
         return std::nullopt;
     return g;
+}
+
+// A submission without a result after its task: "not judged", and where to look.
+grade_result no_result(const grade_request& req, const fs::path& tarball, const std::string& why) {
+    return {.submission = stem_of(tarball),
+            .key = key_of(tarball, req),
+            .outcome = "not judged",
+            .reason = why};
 }
 
 std::string outcome_of(const run_result& r) {
@@ -555,13 +566,63 @@ std::vector<grade_result> grade_on_slurm(const grade_request& req,
     }
     for (std::size_t i = 0; i < tarballs.size(); ++i)
         if (all[i].outcome.empty()) {
-            all[i] = {.submission = stem_of(tarballs[i]),
-                      .key = key_of(tarballs[i], req),
-                      .outcome = "not judged",
-                      .reason = "its Slurm task left no result twice: see " +
-                                (req.out / "slurm").string()};
+            all[i] = no_result(req, tarballs[i],
+                               "its Slurm task left no result twice: see " +
+                                   (req.out / "slurm").string());
             ++failed;
         }
+    return all;
+}
+
+// The local engine with JOBS > 1: up to `jobs` submissions at once, each
+// graded by the harness in a job slot of its own (its own copy of the tree
+// and build directories, the ccache shared), as a Slurm task would be.
+std::vector<grade_result> grade_in_parallel(const grade_request& req,
+                                            const std::vector<fs::path>& tarballs, int& failed) {
+    std::vector<grade_result> all(tarballs.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex progress;
+    std::size_t done = 0;
+    auto start = std::chrono::steady_clock::now();
+    auto slot_loop = [&](int slot) {
+        for (std::size_t i; (i = next++) < tarballs.size();) {
+            fs::path dir = req.out / stem_of(tarballs[i]);
+            std::string key = key_of(tarballs[i], req);
+            auto g = already_graded(dir, key);
+            if (!g) {
+                fs::create_directories(dir);
+                command c{req.task_command.front(),
+                          {req.task_command.begin() + 1, req.task_command.end()}};
+                c.args.insert(c.args.end(),
+                              {"--slot=" + std::to_string(slot), "--one", tarballs[i].string()});
+                c.log = dir / "job.log";
+                run(c);
+                g = already_graded(dir, key);
+            }
+            std::lock_guard lock(progress);
+            all[i] = g ? *g
+                       : no_result(req, tarballs[i],
+                                   "its job left no result: see " + (dir / "job.log").string());
+            ++done;
+            double each =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+                done;
+            say("grade",
+                std::to_string(done) + "/" + std::to_string(tarballs.size()) + " " +
+                    all[i].submission + ": " + all[i].outcome + ", " +
+                    report::fixed(all[i].score, 1) + " points (slot " + std::to_string(slot) +
+                    "); about " +
+                    std::to_string(static_cast<int>(each * (tarballs.size() - done) / 60)) +
+                    " min left");
+        }
+    };
+    std::vector<std::thread> slots;
+    for (int k = 0; k < req.jobs; ++k)
+        slots.emplace_back(slot_loop, k);
+    for (auto& t : slots)
+        t.join();
+    for (const auto& g : all)
+        failed += g.outcome == "not judged";
     return all;
 }
 
@@ -583,9 +644,10 @@ int run_grade(const grade_request& req, const options& o,
         return exit_code::usage;
     }
     fs::create_directories(req.out);
-    if (req.engine == "slurm") {
+    if (req.engine == "slurm" || (req.jobs > 1 && req.one.empty())) {
         int failed = 0;
-        auto all = grade_on_slurm(req, tarballs, failed);
+        auto all = req.engine == "slurm" ? grade_on_slurm(req, tarballs, failed)
+                                         : grade_in_parallel(req, tarballs, failed);
         write_class(req.out, all, *rb);
         say("grade", "grades in " + (req.out / "grades.md").string());
         return failed ? exit_code::failed : exit_code::passed;

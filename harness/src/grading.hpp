@@ -50,7 +50,6 @@ std::optional<rubric> load_rubric(const std::filesystem::path& file, std::string
 // Passed and failed checks per family of one judged run.
 struct family_tally {
     int passed = 0, failed = 0;
-    double seconds = 0; // the grading's wall time (not in grades.csv: engines differ)
 };
 std::map<std::string, family_tally> tally_families(const collected& c);
 double score_of(const std::map<std::string, family_tally>& t, const rubric& r);
@@ -62,9 +61,10 @@ struct grade_request {
     std::filesystem::path rubric_file;
     std::string commit;           // pfcheck's, part of the resume key
     std::string engine = "local"; // or "slurm": one array job, a task per submission
+    int jobs = 1;                 // local: submissions at once, each in its own job slot
     std::filesystem::path one;    // grade only this archive (a Slurm task), no class table
-    // The command a Slurm task runs to grade one archive (the harness and its
-    // options); the task appends --one ARCHIVE.
+    // The command a Slurm task (or a local job) runs to grade one archive
+    // (the harness and its options); it appends --one ARCHIVE (and --slot=K).
     std::vector<std::string> task_command;
 };
 

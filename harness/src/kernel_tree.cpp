@@ -190,10 +190,15 @@ bool git_am(const kernel_tree& t, const std::vector<fs::path>& patches, const fs
 
 } // namespace
 
-std::string user_tree_id(const fs::path& ksrc) {
+std::string slot_suffix(int slot) {
+    return slot > 0 ? "-slot" + std::to_string(slot) : "";
+}
+
+std::string user_tree_id(const fs::path& ksrc, int slot) {
     std::error_code ec;
     fs::path abs = fs::canonical(ksrc, ec);
-    return "user-" + sha1_hex((ec ? fs::absolute(ksrc) : abs).string()).substr(0, 8);
+    return "user-" + sha1_hex((ec ? fs::absolute(ksrc) : abs).string()).substr(0, 8) +
+           slot_suffix(slot);
 }
 
 std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) {
@@ -230,14 +235,18 @@ std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) 
     return t;
 }
 
-std::optional<kernel_tree> pristine_tree(const kernel_tree& debian, const fs::path& cache,
-                                         std::string& why) {
+namespace {
+
+// A git worktree of Debian's tree at the base tag, DEBIAN-SUFFIX, made once.
+std::optional<kernel_tree> worktree_of(const kernel_tree& debian, const fs::path& cache,
+                                       const std::string& suffix, const std::string& what,
+                                       std::string& why) {
     kernel_tree t = debian;
-    t.id = debian.id + "-vanilla";
+    t.id = debian.id + "-" + suffix;
     fs::path root = cache / "trees" / t.id;
     t.src = root / "src";
     if (!fs::exists(t.src / "Makefile")) {
-        say("source", "a pristine worktree of " + debian.id + " for the vanilla kernel (once)");
+        say("source", "a worktree of " + debian.id + " for " + what + " (once)");
         fs::remove_all(root);
         fs::create_directories(root);
         capture("git", {"worktree", "prune"}, debian.src);
@@ -248,8 +257,23 @@ std::optional<kernel_tree> pristine_tree(const kernel_tree& debian, const fs::pa
     return t;
 }
 
-std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache,
+} // namespace
+
+std::optional<kernel_tree> pristine_tree(const kernel_tree& debian, const fs::path& cache,
+                                         std::string& why) {
+    return worktree_of(debian, cache, "vanilla", "the vanilla kernel", why);
+}
+
+std::optional<kernel_tree> slot_tree(const kernel_tree& debian, const fs::path& cache, int slot,
                                      std::string& why) {
+    if (slot <= 0)
+        return debian;
+    return worktree_of(debian, cache, "slot" + std::to_string(slot),
+                       "job slot " + std::to_string(slot), why);
+}
+
+std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache, std::string& why,
+                                     int slot) {
     std::error_code ec;
     fs::path abs = fs::canonical(ksrc, ec);
     if (ec || !fs::exists(abs / "Makefile")) {
@@ -257,7 +281,7 @@ std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache
         return std::nullopt;
     }
     kernel_tree t;
-    t.id = user_tree_id(abs);
+    t.id = user_tree_id(abs, slot);
     fs::path root = cache / "trees" / t.id;
     t.src = root / "src";
     fs::create_directories(t.src);

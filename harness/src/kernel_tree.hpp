@@ -28,14 +28,21 @@ std::optional<kernel_tree> debian_tree(const std::filesystem::path& cache, std::
 std::optional<kernel_tree> pristine_tree(const kernel_tree& debian,
                                          const std::filesystem::path& cache, std::string& why);
 
+// The copy of a tree a job slot builds on ("debian-6.1-slot1"): a git
+// worktree of Debian's, or a second copy of the user's. Slot 0 is the tree.
+std::string slot_suffix(int slot);
+std::optional<kernel_tree> slot_tree(const kernel_tree& debian, const std::filesystem::path& cache,
+                                     int slot, std::string& why);
+
 // A copy of the user's tree in the cache, refreshed from it on every call
 // (only files whose content changed are rewritten).
 // The id user_tree gives KSRC's copy ("user-<hash of its path>"), before it
 // is made: the name of its lock.
-std::string user_tree_id(const std::filesystem::path& ksrc);
+std::string user_tree_id(const std::filesystem::path& ksrc, int slot = 0);
 
 std::optional<kernel_tree> user_tree(const std::filesystem::path& ksrc,
-                                     const std::filesystem::path& cache, std::string& why);
+                                     const std::filesystem::path& cache, std::string& why,
+                                     int slot = 0);
 
 // Puts the tree in the state "base + these patches" (none when `series` is
 // empty). Files whose content ends up as before keep their modification time,

@@ -47,8 +47,8 @@ run_lock::run_lock(const fs::path& path, const std::string& what) {
         while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
         }
     }
-    std::string me = "pid " + std::to_string(::getpid()) + " (" + own_command_line() +
-                     "), since " + now_utc() + "\n";
+    std::string me = "pid " + std::to_string(::getpid()) + " (" + own_command_line() + "), since " +
+                     now_utc() + "\n";
     if (::ftruncate(fd_, 0) == 0)
         (void)!::pwrite(fd_, me.data(), me.size(), 0);
 }

@@ -103,8 +103,7 @@ mutant read_mutant(const fs::path& patch) {
             std::istringstream words(*v);
             for (std::string w; words >> w;)
                 m.expect_bugs.push_back(w);
-        }
-        else if (auto v = header_value(line, "Run-Arch"))
+        } else if (auto v = header_value(line, "Run-Arch"))
             m.run_arch = *v;
         else if (auto v = header_value(line, "Run-Mode"))
             m.debug = *v == "debug";
@@ -166,10 +165,10 @@ mutant_row judge_mutant(const mutant& m, const std::string& run_on, const run_re
         std::string list;
         for (const auto& b : res.c.bugs)
             list += (list.empty() ? "" : ", ") + b.front();
-        r.diagnosis = "bugs named: " + (list.empty() ? "none" : list) +
-                      (res.c.unexplained ? "; " + std::to_string(res.c.unexplained) +
-                                               " scenarios unexplained"
-                                         : "");
+        r.diagnosis =
+            "bugs named: " + (list.empty() ? "none" : list) +
+            (res.c.unexplained ? "; " + std::to_string(res.c.unexplained) + " scenarios unexplained"
+                               : "");
         if (named_exactly(m.expect_bugs, res.c.bugs, res.c.unexplained))
             named = r.diagnosis;
         else
@@ -200,8 +199,7 @@ bool named_exactly(const std::vector<std::string>& expected,
             return false;
         covered.insert(*hit);
     }
-    return unexplained == 0 && covered.size() == expected.size() &&
-           named.size() == expected.size();
+    return unexplained == 0 && covered.size() == expected.size() && named.size() == expected.size();
 }
 
 // The rows of this run, and (when only some mutants ran) the others' rows

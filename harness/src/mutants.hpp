@@ -21,15 +21,15 @@ namespace harness {
 struct mutant {
     std::filesystem::path patch; // the patch, or the series' directory
     bool series = false;         // patch is a directory: the whole series
-    std::string name;        // the file's stem
-    std::string description; // the Subject, after "[PATCH] mutant: "
-    std::string expect;      // Expect-Diagnosis: words the diagnosis must hold
+    std::string name;            // the file's stem
+    std::string description;     // the Subject, after "[PATCH] mutant: "
+    std::string expect;          // Expect-Diagnosis: words the diagnosis must hold
     // Expect-Bugs: the bug models the diagnosis must name, all and only
     // these (or models it cannot tell from them), with no scenario left
     // unexplained.
     std::vector<std::string> expect_bugs;
-    std::string run_arch;    // Run-Arch: where the bug shows (x86_64's uffd-wp, say); "" any
-    bool debug = false;      // Run-Mode: debug: only the debug kernel's fuzzer and stress show it
+    std::string run_arch; // Run-Arch: where the bug shows (x86_64's uffd-wp, say); "" any
+    bool debug = false;   // Run-Mode: debug: only the debug kernel's fuzzer and stress show it
 };
 
 enum class mutant_outcome { survived, killed, wrong_diagnosis, error };

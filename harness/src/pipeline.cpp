@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pipeline.hpp"
 
-#include "lock.hpp"
-
 #include "guest_build.hpp"
 #include "kernel_build.hpp"
 #include "kernel_tree.hpp"
+#include "lock.hpp"
 #include "process.hpp"
 #include "qemu.hpp"
 
@@ -42,7 +41,7 @@ bool need_debian(sources& s, const options& o, std::string& why) {
 // KSRC, Debian's tree, or (the benchmarks' baseline) its pristine worktree.
 bool choose_tree(options& o, sources& s, std::string& why) {
     if (!o.ksrc.empty() && !o.pristine) {
-        auto user = user_tree(o.ksrc, o.cache, why);
+        auto user = user_tree(o.ksrc, o.cache, why, o.slot);
         if (user)
             s.tree = *user;
         return user.has_value();
@@ -50,8 +49,12 @@ bool choose_tree(options& o, sources& s, std::string& why) {
     if (!need_debian(s, o, why))
         return false;
     s.tree = *s.debian;
-    if (!o.pristine)
-        return true;
+    if (!o.pristine) {
+        auto mine = slot_tree(*s.debian, o.cache, o.slot, why);
+        if (mine)
+            s.tree = *mine;
+        return mine.has_value();
+    }
     auto vanilla = pristine_tree(*s.debian, o.cache, why);
     if (vanilla)
         s.tree = *vanilla;
@@ -106,7 +109,9 @@ std::optional<fs::path> build_initramfs(const options& o, const kernel_tree& deb
                      .kernel_headers = image.headers,
                      .cache = o.cache,
                      .log = out_dir / "guest-build.log",
-                     .build_name = o.pristine ? "vanilla" : ""};
+                     .build_name = o.pristine   ? "vanilla"
+                                   : o.slot > 0 ? "slot" + std::to_string(o.slot)
+                                                : ""};
     fs::remove(gr.log);
     step = "guest";
     auto pfcheck = build_guest(gr, why);
@@ -249,14 +254,14 @@ run_result fail(const std::string& step, const std::string& why) {
 // directory of this checkout. Two runs on the same tree wait for each other;
 // on different trees they run side by side, sharing ccache.
 std::vector<run_lock> lock_run(const options& o) {
-    std::string tree = o.pristine         ? "debian-6.1-vanilla"
-                       : o.ksrc.empty()   ? "debian-6.1"
-                                          : user_tree_id(o.ksrc);
+    std::string tree = o.pristine       ? "debian-6.1-vanilla"
+                       : o.ksrc.empty() ? "debian-6.1" + slot_suffix(o.slot)
+                                        : user_tree_id(o.ksrc, o.slot);
+    std::string guest = "guest-" + o.arch + slot_suffix(o.slot);
     std::vector<run_lock> locks;
-    locks.emplace_back(o.cache / "locks" / ("tree-" + tree + ".lock"),
-                       "the kernel tree " + tree);
-    locks.emplace_back(o.project / "build" / ("guest-" + o.arch + ".lock"),
-                       "the guest build directory build/guest-" + o.arch);
+    locks.emplace_back(o.cache / "locks" / ("tree-" + tree + ".lock"), "the kernel tree " + tree);
+    locks.emplace_back(o.project / "build" / (guest + ".lock"),
+                       "the guest build directory build/" + guest);
     return locks;
 }
 

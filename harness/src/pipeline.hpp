@@ -50,6 +50,10 @@ struct options {
     std::vector<std::string> params; // KEY=VALUE for the guest (calls=, seconds=, reps=)
     std::string variant = "default"; // build directory variant (debug kernels apart)
     int cpus = 1;
+    // A job slot of its own (make grade JOBS=n): slot k > 0 builds on its own
+    // copy of the kernel tree, with its own build directories, so that jobs
+    // do not wait for each other's tree lock.
+    int slot = 0;
     std::string qemu;      // QEMU program (default: qemu-system-ARCH)
     bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
     bool icount = false;   // QEMU -icount: guest time counts guest instructions

@@ -31,11 +31,13 @@ echo "not an archive" > ../class/garbage.tar.gz
 cd "$work"
 
 "$harness" grade --project "$project" --submissions class --output out/local
+"$harness" grade --project "$project" --submissions class --output out/jobs --jobs 3
 eval "$("$project/grading/slurm-local.sh" start "$slurm")"
 "$harness" grade --project "$project" --submissions class --output out/slurm --engine slurm
 
 fail() { echo "engines: $*" >&2; exit 1; }
 diff out/local/grades.csv out/slurm/grades.csv || fail "the engines' tables differ"
+diff out/local/grades.csv out/jobs/grades.csv || fail "JOBS=3 and one at a time differ"
 [[ $(grep -c ',malformed,0.0,' out/slurm/grades.csv) -eq 6 ]] ||
   fail "expected 6 malformed submissions scored 0: $(cat out/slurm/grades.csv)"
 grep -q 'traversal,malformed,0.0,,0,0,the archive was refused: a path outside' out/slurm/grades.csv ||
@@ -47,4 +49,4 @@ grep -q 'huge,malformed,0.0,,0,0,the archive was refused: big is over' out/slurm
 for s in no_patch_dir traversal not_format_patch symlink huge garbage; do
   [[ -s out/slurm/$s/feedback.md ]] || fail "no feedback for $s"
 done
-echo "engines: local and Slurm agree on 6 submissions"
+echo "engines: local (one at a time and 3 at once) and Slurm agree on 6 submissions"
