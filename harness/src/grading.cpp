@@ -231,10 +231,23 @@ grade_result from_json(const json& j) {
     return g;
 }
 
-// A reason's paths inside the grading directory, relative to it: the same
-// table whichever engine or directory graded it, and the student's own
-// paths ("does_not_build/run/kernel-build.log").
-std::string relative_reason(std::string reason, const fs::path& out) {
+// A reason as the student reads it, the same whichever engine, slot or
+// directory graded it: paths inside the grading directory relative to it
+// ("does_not_build/run/kernel-build.log"), paths inside a cached kernel tree
+// relative to its source ("arch/x86/mm/fault.c:1332: error"), and the
+// tree's git log of a series that did not apply copied beside the run.
+std::string relative_reason(std::string reason, const fs::path& out, const std::string& name) {
+    static const std::regex git_log(R"(\(log: (\S+/trees/[^/\s]+/git\.log)\))");
+    std::smatch m;
+    if (std::regex_search(reason, m, git_log)) {
+        std::error_code ec;
+        fs::create_directories(out / name / "run", ec);
+        fs::copy_file(m[1].str(), out / name / "run" / "git.log",
+                      fs::copy_options::overwrite_existing, ec);
+        reason.replace(m.position(1), m.length(1), (out / name / "run" / "git.log").string());
+    }
+    static const std::regex tree_source(R"(\S*/trees/[^/\s]+/src/)");
+    reason = std::regex_replace(reason, tree_source, "");
     const std::string prefix = fs::absolute(out).lexically_normal().string() + "/";
     for (auto at = reason.find(prefix); at != std::string::npos; at = reason.find(prefix, at))
         reason.erase(at, prefix.size());
@@ -365,7 +378,7 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
         ro.out_name = "run";
         r = runner(ro);
         g.outcome = outcome_of(r);
-        g.reason = relative_reason(r.c.judged ? r.c.reason : r.reason, req.out);
+        g.reason = relative_reason(r.c.judged ? r.c.reason : r.reason, req.out, name);
         g.passed = r.c.passed;
         g.failed = r.c.failed;
         for (const auto& ids : r.c.bugs)

@@ -119,6 +119,10 @@ BOOST_AUTO_TEST_CASE(a_class_is_graded_and_resumed) {
     s.write("notes.txt", "no patches here\n");
     s.tar("dave", {"notes.txt"});
     s.tar("eve", {"-P", "--transform", "s,^notes.txt,../../escaped,", "notes.txt"});
+    // A job slot's copy of the base, where git am left its log.
+    fs::path tree = s.dir / "cache" / "trees" / "debian-6.1-slot1";
+    fs::create_directories(tree);
+    std::ofstream(tree / "git.log") << "error: patch failed: mm/memory.c:10\n";
     int runs = 0;
     auto stub = [&](options o) {
         ++runs;
@@ -127,8 +131,9 @@ BOOST_AUTO_TEST_CASE(a_class_is_graded_and_resumed) {
         if (who == "bob")
             return run_result{exit_code::not_judged,
                               {},
-                              "patch: git am failed on 0001-a.patch (log: " +
-                                  (o.results / "run" / "git.log").string() + ")"};
+                              "patch: git am failed on 0001-a.patch: " + tree.string() +
+                                  "/src/mm/memory.c does not match (log: " + tree.string() +
+                                  "/git.log)"};
         r.c.judged = true;
         r.c.passed_by[check_kind::abi] = 30;
         r.c.passed_by[check_kind::scenario] = who == "alice" ? 40 : 20;
@@ -152,9 +157,13 @@ BOOST_AUTO_TEST_CASE(a_class_is_graded_and_resumed) {
     }
     BOOST_TEST(csv.find("alice,graded,100.0") != std::string::npos, csv);
     BOOST_TEST(csv.find("bob,does not apply,0.0") != std::string::npos, csv);
-    // Paths inside the grading directory are relative to it: the same table
-    // from any engine or directory.
-    BOOST_TEST(csv.find("(log: bob/run/git.log)") != std::string::npos, csv);
+    // Paths are the student's: inside the tree relative to its source, the
+    // tree's log copied beside the run; the same table from any engine, job
+    // slot or directory.
+    BOOST_TEST(csv.find("failed on 0001-a.patch: mm/memory.c does not match (log: "
+                        "bob/run/git.log)") != std::string::npos,
+               csv);
+    BOOST_TEST(fs::exists(req.out / "bob" / "run" / "git.log"));
     BOOST_TEST(csv.find("carol,graded,65.0,first_touch no_exec_reset") != std::string::npos, csv);
     BOOST_TEST(csv.find("dave,malformed,0.0") != std::string::npos, csv);
     BOOST_TEST(csv.find("eve,malformed,0.0") != std::string::npos, csv);
