@@ -100,6 +100,12 @@ const std::vector<bug_model>& bug_models() {
          "the exit hook takes the first record whose last executed task is the exiting one, "
          "which may be the earlier name's, already kept",
          &R::second_name_lost},
+        {"untracked_errno", k::count,
+         "answers pf_get_info on a name that is not tracked (never, or no longer after "
+         "pf_cleanup) with another errno than EINVAL",
+         "the lookup's failure returns its own code (-ENOENT, -ESRCH) where the statement asks "
+         "-EINVAL",
+         &R::untracked_errno},
         {"stale_entries", k::layout,
          "reports stale VMA addresses past nb_vma (another process's earlier layout)",
          "exec zeroes nb_vma but not the arrays, and get_info copies all 128 entries: addresses "

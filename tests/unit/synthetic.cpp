@@ -125,7 +125,7 @@ workloads::query_point query_of(const oracle::scenario& s, const oracle::predict
 kernel_answer answer(const diagnosis_case& c, const case_record& rec,
                      const oracle::kernel_rules& rules, bool loader_counted) {
     if (!answers(c, rec, rules))
-        return {std::nullopt, EINVAL};
+        return {std::nullopt, rules.untracked_errno ? ENOENT : EINVAL};
     pf_stat k{};
     auto x = oracle::expected_layouts(rules, layout_for(c, rec, rules)).front();
     k.nb_vma = x.nb_vma;

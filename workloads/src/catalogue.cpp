@@ -353,7 +353,8 @@ std::vector<scenario> build() {
          .also_tracked = {"cleanup_mid.b"},
          .rule = rule_source::pfcheck,
          .exposes = {"first_touch", "any_fault", "copy_only", "no_children", "prefix_match",
-                     "shifted", "shifted_up", "layout_never", "layout_at_exec", "stale_entries"}}};
+                     "shifted", "shifted_up", "layout_never", "layout_at_exec", "stale_entries",
+                     "untracked_errno"}}};
     return c;
 }
 
