@@ -33,8 +33,8 @@ KCSAN_CALLS ?= 200000
 # run had one (QEMU's -smp 2 was one socket of two cores, and SeaBIOS's MP
 # table lists one CPU per socket); on two real CPUs the perf witness sees
 # fewer faults than the kernel counts in pfcheck's own data, heap and stack
-# VMAs of 4 scenarios (docs/verification.md): not classified yet, so the
-# short round of `make check` stays on the one CPU it always had.
+# VMAs of 4 scenarios, intermittently (docs/verification.md): not classified
+# yet, so the short round of `make check` stays on the one CPU it always had.
 DEBUG_RUN = $(HARNESS) run --arch x86_64 --mode debug --variant debug --smp $(1) \
 	--fragment harness/kconfig/debug.config --accel $(ACCEL) --timeout $(DEBUG_TIMEOUT)
 # The data-race round: a KCSAN kernel (KCSAN and KASAN exclude each other).
