@@ -275,11 +275,22 @@ std::optional<grade_result> already_graded(const fs::path& dir, const std::strin
 }
 
 // A submission without a result after its task: "not judged", and where to look.
-grade_result no_result(const grade_request& req, const fs::path& tarball, const std::string& why) {
-    return {.submission = stem_of(tarball),
-            .key = key_of(tarball, req),
-            .outcome = "not judged",
-            .reason = why};
+grade_result no_result(const fs::path& tarball, const std::string& key, const std::string& why) {
+    return {.submission = stem_of(tarball), .key = key, .outcome = "not judged", .reason = why};
+}
+
+// "3/8 carol: graded, 65.0 points (slot 1); about 4 min left": what a
+// submission came to, and the time the rest take at the mean cost so far.
+std::string progress_line(std::size_t done, std::size_t total, const grade_result& g,
+                          const std::string& where, double seconds_each, std::size_t left) {
+    return std::to_string(done) + "/" + std::to_string(total) + " " + g.submission + ": " +
+           g.outcome + ", " + report::fixed(g.score, 1) + " points" + where + "; about " +
+           std::to_string(static_cast<int>(seconds_each * static_cast<double>(left) / 60)) +
+           " min left";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string outcome_of(const run_result& r) {
@@ -387,7 +398,7 @@ grade_result grade_one(const fs::path& tarball, const std::string& key, const gr
         if (r.c.judged)
             g.score = score_of(tally_families(r.c), rb);
     }
-    g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    g.seconds = seconds_since(start);
     write_feedback(dir, g, l, r, rb);
     std::ofstream(dir / "result.json") << to_json(g).dump(2) << "\n";
     return g;
@@ -579,7 +590,7 @@ std::vector<grade_result> grade_on_slurm(const grade_request& req,
     }
     for (std::size_t i = 0; i < tarballs.size(); ++i)
         if (all[i].outcome.empty()) {
-            all[i] = no_result(req, tarballs[i],
+            all[i] = no_result(tarballs[i], key_of(tarballs[i], req),
                                "its Slurm task left no result twice: see " +
                                    (req.out / "slurm").string());
             ++failed;
@@ -614,19 +625,12 @@ std::vector<grade_result> grade_in_parallel(const grade_request& req,
             }
             std::lock_guard lock(progress);
             all[i] = g ? *g
-                       : no_result(req, tarballs[i],
+                       : no_result(tarballs[i], key,
                                    "its job left no result: see " + (dir / "job.log").string());
             ++done;
-            double each =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
-                done;
             say("grade",
-                std::to_string(done) + "/" + std::to_string(tarballs.size()) + " " +
-                    all[i].submission + ": " + all[i].outcome + ", " +
-                    report::fixed(all[i].score, 1) + " points (slot " + std::to_string(slot) +
-                    "); about " +
-                    std::to_string(static_cast<int>(each * (tarballs.size() - done) / 60)) +
-                    " min left");
+                progress_line(done, tarballs.size(), all[i], " (slot " + std::to_string(slot) + ")",
+                              seconds_since(start) / done, tarballs.size() - done));
         }
     };
     std::vector<std::thread> slots;
@@ -680,13 +684,8 @@ int run_grade(const grade_request& req, const options& o,
         auto g = grade_one(tarballs[i], key, req, o, runner, *rb);
         ++graded_now;
         not_judged += g.outcome == "not judged";
-        double each =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
-            graded_now;
-        say("grade", progress + " " + g.submission + ": " + g.outcome + ", " +
-                         report::fixed(g.score, 1) + " points; about " +
-                         std::to_string(static_cast<int>(each * (tarballs.size() - i - 1) / 60)) +
-                         " min left");
+        say("grade", progress_line(i + 1, tarballs.size(), g, "", seconds_since(start) / graded_now,
+                                   tarballs.size() - i - 1));
         all.push_back(std::move(g));
     }
     if (!req.one.empty())

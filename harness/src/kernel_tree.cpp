@@ -237,12 +237,12 @@ std::optional<kernel_tree> debian_tree(const fs::path& cache, std::string& why) 
 
 namespace {
 
-// A git worktree of Debian's tree at the base tag, DEBIAN-SUFFIX, made once.
+// A git worktree of Debian's tree at the base tag, DEBIAN + suffix, made once.
 std::optional<kernel_tree> worktree_of(const kernel_tree& debian, const fs::path& cache,
                                        const std::string& suffix, const std::string& what,
                                        std::string& why) {
     kernel_tree t = debian;
-    t.id = debian.id + "-" + suffix;
+    t.id = debian.id + suffix;
     fs::path root = cache / "trees" / t.id;
     t.src = root / "src";
     if (!fs::exists(t.src / "Makefile")) {
@@ -261,15 +261,14 @@ std::optional<kernel_tree> worktree_of(const kernel_tree& debian, const fs::path
 
 std::optional<kernel_tree> pristine_tree(const kernel_tree& debian, const fs::path& cache,
                                          std::string& why) {
-    return worktree_of(debian, cache, "vanilla", "the vanilla kernel", why);
+    return worktree_of(debian, cache, "-vanilla", "the vanilla kernel", why);
 }
 
 std::optional<kernel_tree> slot_tree(const kernel_tree& debian, const fs::path& cache, int slot,
                                      std::string& why) {
     if (slot <= 0)
         return debian;
-    return worktree_of(debian, cache, "slot" + std::to_string(slot),
-                       "job slot " + std::to_string(slot), why);
+    return worktree_of(debian, cache, slot_suffix(slot), "job slot " + std::to_string(slot), why);
 }
 
 std::optional<kernel_tree> user_tree(const fs::path& ksrc, const fs::path& cache, std::string& why,

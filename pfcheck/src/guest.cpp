@@ -91,8 +91,6 @@ nlohmann::json kmemleak_scan() {
     return {{"available", true}, {"leaks", leaks}};
 }
 
-// Runs /bin/pfbench for one configuration; its Google Benchmark JSON, trimmed
-// to what the report uses, or {"error": ...}.
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -106,6 +104,8 @@ std::string json_without_nan(const std::string& text) {
     return std::regex_replace(text, bare, "$1null");
 }
 
+// Runs /bin/pfbench for one configuration; its Google Benchmark JSON, trimmed
+// to what the report uses, or {"error": ...}.
 nlohmann::json run_pfbench(const std::string& config, int repetitions) {
     const std::string out = "/tmp/pfbench-" + config + ".json";
     std::vector<std::string> args = {"/bin/pfbench",

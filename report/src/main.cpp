@@ -172,9 +172,8 @@ evidence_rule evidence_of(context& c, const std::string& arch, const std::string
     auto j = load(c, p);
     if (!j || !add_samples(*j, again).empty())
         return rule;
-    samples first;
-    first["vanilla"] = s.count("vanilla") ? s.at("vanilla") : decltype(first)::mapped_type{};
-    auto d = boot_spread(first, again);
+    // `again` holds the vanilla kernel's configurations only, (a) and (a').
+    auto d = boot_spread(s, again);
     std::string why;
     auto meta = schema::parse_as<schema::run_meta>(j->value("run", json::object()), why);
     if (!d || !meta)
