@@ -75,6 +75,11 @@ outcome run(const command& c) {
             log << line << '\n';
         if (c.on_line)
             c.on_line(line);
+        if (!out.stopped && c.stop_when && c.stop_when(line)) {
+            out.stopped = true;
+            std::error_code stop_ec;
+            group.terminate(stop_ec); // the reader sees EOF then
+        }
         tail.push_back(line);
         if (tail.size() > 40)
             tail.pop_front();

@@ -22,12 +22,15 @@ struct command {
     bool append_log = false;
     std::chrono::seconds timeout{0};                 // 0: none
     std::function<void(const std::string&)> on_line; // each line of output
+    // Stops the program (its whole group) at the first line this returns true for.
+    std::function<bool(const std::string&)> stop_when;
 };
 
 struct outcome {
     int exit_code = -1;
     bool timed_out = false;
     bool started = false;
+    bool stopped = false;          // by stop_when
     std::string error;             // why it did not start
     std::vector<std::string> tail; // the last lines of output
     bool ok() const { return started && !timed_out && exit_code == 0; }

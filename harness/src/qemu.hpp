@@ -20,6 +20,11 @@ struct boot_request {
     std::string accel = "tcg"; // tcg or kvm
     bool icount = false;       // deterministic guest time (benchmarks)
     int cpus = 1;
+    // The guest's clock must be its TSC: perf orders the records of several
+    // CPUs by time stamp, and wall-clock benchmarks time with it. A boot whose
+    // TSC the kernel rejects is stopped and made again, up to boot_attempts.
+    bool fine_clock = false;
+    int boot_attempts = 5;
     std::filesystem::path console_log, results_file;
     std::chrono::seconds timeout{900};
 };
@@ -35,6 +40,8 @@ struct boot_outcome {
     std::vector<std::pair<std::string, bool>> kunit;
     bool panicked = false;
     bool any_output = false;
+    // Why no boot could be used (its clock, on every attempt); "" otherwise.
+    std::string unfit;
 };
 
 boot_outcome boot(const boot_request& r);
@@ -42,6 +49,11 @@ boot_outcome boot(const boot_request& r);
 // "" unless a console line is the kernel saying it brought up another number
 // of CPUs than the guest was given: a race stress on one CPU tests nothing.
 std::string cpus_missing(const std::string& line, int wanted);
+
+// "" unless a console line is the kernel rejecting its TSC ("could not
+// calculate TSC khz" when the host is busy at boot): its clock then falls back
+// to the PIT or jiffies, a tick of 1 to 10 ms, and time stamps tie.
+std::string tsc_rejected(const std::string& line);
 
 // True when a console line is the kernel reporting a bug in itself.
 bool is_kernel_report(const std::string& line);

@@ -20,6 +20,8 @@ namespace {
 std::string boot_failure(const boot_outcome& b) {
     if (!b.started)
         return "QEMU did not start: " + b.error;
+    if (!b.unfit.empty())
+        return b.unfit;
     if (b.timed_out)
         return b.any_output ? "the guest did not finish in time (hang?)"
                             : "the guest printed nothing before the deadline (no boot; with "

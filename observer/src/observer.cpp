@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "observer/observer.hpp"
 
-#include <algorithm>
+#include "observer/order.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <linux/perf_event.h>
 #include <sstream>
 #include <sys/mount.h>
@@ -47,16 +47,6 @@ int quiet_libperf(enum libperf_print_level, const char*, va_list) {
     return 0;
 }
 
-// One record taken from a ring buffer, kept until all are ordered by time.
-struct pending {
-    std::uint64_t time = 0;
-    enum kind { sample, comm, fork } what = sample;
-    pid_t pid = 0, tid = 0, parent_tid = 0;
-    std::string comm_name;
-    bool exec = false; // a comm record from an exec, not from prctl
-    fault_sample fault;
-};
-
 } // namespace
 
 std::string tracefs_root() {
@@ -86,13 +76,8 @@ struct fault_observer::impl {
 
     perf_evsel* kernel_tracepoint = nullptr; // exceptions:page_fault_kernel, if any
 
-    std::vector<pending> queue;
-    std::map<pid_t, std::string> comm_of;      // by tid
-    std::map<pid_t, std::string> exec_comm_of; // by tid: the name it was executed under
-    std::set<pid_t> loading;                   // tids executed and not yet in user mode
-    std::uint64_t settled = 0;                 // records put in order so far
-    int execs = 0;                             // exec records settled so far
-    std::size_t stamped = 0;                   // faults already given their step
+    record_order order;
+    std::size_t stamped = 0; // faults already given their step
     observation seen;
 
     ~impl() {
@@ -153,7 +138,7 @@ struct fault_observer::impl {
         case PERF_RECORD_SAMPLE: {
             // TID, TIME, RAW, in that order.
             auto p = reinterpret_cast<const unsigned char*>(ev) + sizeof(h);
-            pending r;
+            record r;
             std::uint32_t ids[2];
             std::memcpy(ids, p, sizeof ids);
             p += sizeof ids;
@@ -173,31 +158,29 @@ struct fault_observer::impl {
                 r.fault.ip = v;
             if (tep_read_number_field(f_error, raw, &v) == 0)
                 r.fault.error_code = static_cast<std::uint32_t>(v);
-            r.what = pending::sample;
-            queue.push_back(std::move(r));
+            r.what = record::sample;
+            order.add(std::move(r));
             return;
         }
         case PERF_RECORD_COMM: {
-            pending r;
-            r.what = pending::comm;
-            r.pid = static_cast<pid_t>(ev->comm.pid);
+            record r;
+            r.what = record::comm;
             r.tid = static_cast<pid_t>(ev->comm.tid);
             r.comm_name.assign(ev->comm.comm, strnlen(ev->comm.comm, sizeof ev->comm.comm));
             r.exec = (h.misc & PERF_RECORD_MISC_COMM_EXEC) != 0;
             // sample_id_all: the record ends with {pid, tid, time}.
             std::memcpy(&r.time, reinterpret_cast<const char*>(ev) + h.size - sizeof(std::uint64_t),
                         sizeof r.time);
-            queue.push_back(std::move(r));
+            order.add(std::move(r));
             return;
         }
         case PERF_RECORD_FORK: {
-            pending r;
-            r.what = pending::fork;
-            r.pid = static_cast<pid_t>(ev->fork.pid);
+            record r;
+            r.what = record::fork;
             r.tid = static_cast<pid_t>(ev->fork.tid);
             r.parent_tid = static_cast<pid_t>(ev->fork.ptid);
             r.time = ev->fork.time;
-            queue.push_back(std::move(r));
+            order.add(std::move(r));
             return;
         }
         case PERF_RECORD_LOST:
@@ -208,41 +191,7 @@ struct fault_observer::impl {
         }
     }
 
-    // Orders the queued records by time and gives each fault its task's name.
-    // Records of equal time keep the order of their ring buffer, which is the
-    // order they happened in on that CPU: clocks can be coarse.
-    void settle() {
-        std::stable_sort(queue.begin(), queue.end(),
-                         [](const pending& a, const pending& b) { return a.time < b.time; });
-        for (auto& r : queue) {
-            ++settled;
-            switch (r.what) {
-            case pending::comm:
-                comm_of[r.tid] = r.comm_name;
-                if (r.exec) {
-                    exec_comm_of[r.tid] = r.comm_name;
-                    loading.insert(r.tid);
-                    ++execs;
-                }
-                break;
-            case pending::fork:
-                comm_of[r.tid] = comm_of[r.parent_tid];
-                exec_comm_of[r.tid] = exec_comm_of[r.parent_tid];
-                break;
-            case pending::sample:
-                r.fault.comm = comm_of[r.fault.tid];
-                r.fault.exec_comm = exec_comm_of[r.fault.tid];
-                r.fault.exec_serial = execs;
-                if (r.fault.user())
-                    loading.erase(r.fault.tid);
-                r.fault.in_exec = loading.count(r.fault.tid) != 0;
-                r.fault.order = settled;
-                seen.faults.push_back(std::move(r.fault));
-                break;
-            }
-        }
-        queue.clear();
-    }
+    void settle() { order.settle(seen.faults); }
 
     void drain() {
         perf_mmap* map;

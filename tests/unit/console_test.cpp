@@ -37,6 +37,21 @@ BOOST_AUTO_TEST_CASE(missing_cpus_are_a_report) {
     BOOST_TEST(cpus_missing("[ 3/38] parent_only      pass", 2).empty());
 }
 
+// A guest whose TSC the kernel rejected keeps a millisecond clock: perf's
+// records from two CPUs tie, and a child's first faults were once read before
+// its fork record (four scenarios failed on a debug kernel, 2026-11-30).
+BOOST_AUTO_TEST_CASE(a_rejected_tsc_is_seen) {
+    using harness::tsc_rejected;
+    BOOST_TEST(tsc_rejected("[    0.064000] tsc: Marking TSC unstable due to could not calculate "
+                            "TSC khz") ==
+               "the guest kernel rejected its TSC (could not calculate TSC khz)");
+    BOOST_TEST(!tsc_rejected("[    3.449829] tsc: Marking TSC unstable due to clocksource "
+                             "watchdog")
+                    .empty());
+    BOOST_TEST(tsc_rejected("[    0.000000] tsc: Fast TSC calibration using PIT").empty());
+    BOOST_TEST(tsc_rejected("[    1.923164] clocksource: Switched to clocksource tsc").empty());
+}
+
 // KUnit's KTAP on the console, time stamps and all: each case, with its suite.
 BOOST_AUTO_TEST_CASE(kunit_results_are_read) {
     harness::ktap_reader k;
