@@ -163,6 +163,25 @@ BOOST_AUTO_TEST_CASE(no_baseline_is_no_data) {
     BOOST_TEST(checks.front().verdict == "no data");
 }
 
+// The three-kernel table measures (e) against vanilla with the same 1,000
+// VMAs (a'): against (a), a 4.15 fork_exit read 6.8x vanilla, the cost of
+// forking 1,000 VMAs on any kernel.
+BOOST_AUTO_TEST_CASE(kernels_table_measures_e_against_a_prime) {
+    samples theirs, reference;
+    add_samples(boot_report("vanilla", "fork_exit/256", {100, 100, 100}), theirs);
+    add_samples(boot_report("vanilla-1000vma", "fork_exit/256", {600, 600, 600}), theirs);
+    add_samples(boot_report("tracked-1000vma", "fork_exit/256", {630, 630, 630}), theirs);
+    add_samples(boot_report("tracked-self", "fork_exit/256", {105, 105, 105}), theirs);
+    auto t = kernels_table(theirs, reference, "k");
+    BOOST_REQUIRE(t.rows.size() == 2u);
+    for (const auto& row : t.rows) {
+        bool e = row[1] == "(e) tracked-1000vma";
+        BOOST_TEST(row[2] == (e ? "600" : "100"));
+        BOOST_TEST(row[4].rfind("1.050", 0) == 0u); // 630/600 and 105/100
+        BOOST_TEST(row[6] == "-");                  // no reference figures: no ratio
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // The counters' table sums each counter over the scenarios and counts the

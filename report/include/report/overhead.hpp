@@ -20,6 +20,9 @@ struct configuration {
     std::string id;     // as pfbench names it: "vanilla", "tracked-64", ...
     std::string letter; // "a" ... "e"
     std::string what;   // one line
+    // The vanilla configuration it is measured against: the same process on
+    // the vanilla base, 1,000 extra VMAs included for (e).
+    std::string baseline = "vanilla";
 };
 const std::vector<configuration>& configurations();
 
