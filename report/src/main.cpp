@@ -179,6 +179,7 @@ evidence_rule evidence_of(context& c, const std::string& arch, const std::string
     if (!d || !meta)
         return rule;
     rule.boot_spread = d->spread;
+    rule.by_benchmark = boot_spread_by_benchmark(s, again);
     note_input(c, p, *meta,
                "benchmarks, vanilla kernel booted again: at most " + fixed(100 * d->spread, 3) +
                    "% from the first boot (" + d->config + " " + d->benchmark + ")");
@@ -227,7 +228,8 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
     auto rule = evidence_of(c, arch, timing, s);
     std::string boots = !rule.two_boots ? ""
                         : rule.boot_spread
-                            ? "; two boots of (a) within " + fixed(100 * *rule.boot_spread, 2) + "%"
+                            ? "; two boots of (a) within " + fixed(100 * *rule.boot_spread, 2) +
+                                  "% (each benchmark's ranges widened by its own difference)"
                             : "; one boot of (a): determinism not checked";
     auto t = overhead_table(s, "Fault-path overhead, " + arch + ", " + mode + boots);
     wrote_table(c, t, "overhead-" + id, "overhead ratios against vanilla, " + arch + ", " + mode);

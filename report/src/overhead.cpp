@@ -86,24 +86,45 @@ std::string add_samples(const json& report_json, samples& into) {
 // Below this ratio to vanilla a patched kernel's figure is not believable.
 constexpr double implausibly_fast = 0.97;
 
-std::optional<boot_difference> boot_spread(const samples& first, const samples& again) {
-    std::optional<boot_difference> worst;
+namespace {
+
+// Calls `each(config, benchmark, relative difference)` for every figure two
+// boots have in common.
+void boot_differences(
+    const samples& first, const samples& again,
+    const std::function<void(const std::string&, const std::string&, double)>& each) {
     for (const auto& [config, by_bench] : first)
         for (const auto& [bench, v] : by_bench) {
             const auto* w = find(again, config, bench);
             if (v.empty() || !w)
                 continue;
             double a = summarize(v).median, b = summarize(*w).median;
-            double d = std::abs(b / a - 1);
-            if (!worst || d > worst->spread)
-                worst = boot_difference{d, config, bench};
+            each(config, bench, std::abs(b / a - 1));
         }
+}
+
+} // namespace
+
+std::optional<boot_difference> boot_spread(const samples& first, const samples& again) {
+    std::optional<boot_difference> worst;
+    boot_differences(first, again,
+                     [&](const std::string& config, const std::string& bench, double d) {
+                         if (!worst || d > worst->spread)
+                             worst = boot_difference{d, config, bench};
+                     });
     return worst;
+}
+
+std::map<std::string, double> boot_spread_by_benchmark(const samples& first, const samples& again) {
+    std::map<std::string, double> out;
+    boot_differences(first, again, [&](const std::string&, const std::string& bench, double d) {
+        out[bench] = std::max(out[bench], d);
+    });
+    return out;
 }
 
 std::vector<target_check> check_targets(const samples& s, const evidence_rule& rule) {
     std::vector<target_check> out;
-    const double widen = rule.boot_spread.value_or(0);
     // Every verdict says how many repetitions stand behind it; too few, or an
     // unchecked determinism, and it is no verdict.
     auto judged = [&](const std::string& what, const std::string& bench, std::string measured,
@@ -125,6 +146,9 @@ std::vector<target_check> check_targets(const samples& s, const evidence_rule& r
         bool other_path = kind == "first_touch" || kind == "fork_exit";
         if (kind != "cow_fault" && !other_path)
             continue;
+        auto own = rule.by_benchmark.find(bench);
+        const double widen =
+            own != rule.by_benchmark.end() ? own->second : rule.boot_spread.value_or(0);
         const auto* a = find(s, "vanilla", bench);
         auto ratio_check = [&](const std::string& config, double limit, const std::string& what) {
             const auto* x = find(s, config, bench);

@@ -154,6 +154,24 @@ BOOST_AUTO_TEST_CASE(icount_needs_two_boots_that_agree) {
     BOOST_TEST(!boot_spread(s, samples{}).has_value());
 }
 
+// Each benchmark is widened by its own two-boot difference: a 3.5% drift of
+// fork_exit (4.15, 2026-11-30) once made every cow_fault verdict inconclusive.
+BOOST_AUTO_TEST_CASE(each_benchmark_keeps_its_own_boot_spread) {
+    samples s, again;
+    add_samples(boot_report("vanilla", "cow_fault/16", {100, 100}), s);
+    add_samples(boot_report("tracked-self", "cow_fault/16", {101, 101}), s);
+    add_samples(boot_report("vanilla", "fork_exit/256", {1000, 1000}), s);
+    add_samples(boot_report("vanilla", "cow_fault/16", {100.1, 100.1}), again);
+    add_samples(boot_report("vanilla", "fork_exit/256", {1035, 1035}), again);
+    evidence_rule rule{.two_boots = true, .boot_spread = boot_spread(s, again)->spread};
+    rule.by_benchmark = boot_spread_by_benchmark(s, again);
+    BOOST_TEST(rule.by_benchmark.at("fork_exit/256") == 0.035, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(rule.by_benchmark.at("cow_fault/16") == 0.001, boost::test_tools::tolerance(1e-9));
+    for (const auto& c : check_targets(s, rule))
+        if (c.target.starts_with("(c)") && c.benchmark == "cow_fault/16")
+            BOOST_TEST(c.verdict == "met");
+}
+
 // Without a vanilla figure the targets say so instead of passing.
 BOOST_AUTO_TEST_CASE(no_baseline_is_no_data) {
     samples s;

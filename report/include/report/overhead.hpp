@@ -44,10 +44,12 @@ struct target_check {
 struct evidence_rule {
     std::size_t repetitions = 2; // of every figure it uses (5 on wall clock)
     // Under icount a zero spread is believed only once a second boot of (a)
-    // agreed: without one, every verdict is "inconclusive"; with one, every
-    // range is widened by the two boots' largest relative difference.
+    // agreed: without one, every verdict is "inconclusive"; with one, each
+    // benchmark's ranges are widened by the two boots' difference on that
+    // benchmark (`by_benchmark`), or by the largest one where it has none.
     bool two_boots = false;
     std::optional<double> boot_spread;
+    std::map<std::string, double> by_benchmark;
 };
 
 // (b) and (f) within 0.5% of (a); (c) and (d) within 2%; no growth from (c)
@@ -63,6 +65,8 @@ struct boot_difference {
     std::string config, benchmark;
 };
 std::optional<boot_difference> boot_spread(const samples& first, const samples& again);
+// The same per benchmark: the largest difference over its configurations.
+std::map<std::string, double> boot_spread_by_benchmark(const samples& first, const samples& again);
 
 // Rows: benchmarks; columns: (a) in ns (median [IQR]) and the ratio of each
 // other configuration to (a), with the range the quartiles allow.
