@@ -9,7 +9,9 @@
 //   tracked-1000vma (e) as (c), with 1,000 extra VMAs in the process
 //   tracked-other   (f) patched, 63 names tracked, not this one
 // Every benchmark times only the work it names (manual time), so fork and
-// teardown do not blur the figure; items are faults, forks or calls.
+// teardown do not blur the figure; items are faults, forks or calls. On two
+// or more CPUs, cow_fault_pair times CoW faults while a second process of the
+// same name makes its own at once.
 #include "abi.hpp"
 
 #include <benchmark/benchmark.h>
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <poll.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -130,6 +133,61 @@ void cow_fault(benchmark::State& state) {
 
 void first_touch(benchmark::State& state) {
     timed_page_writes(state, false, "first-touch faults");
+}
+
+// A second process of the same name making CoW faults until told to stop:
+// batches of pages written while a child shares them, as cow_fault does.
+class rival {
+  public:
+    bool start() {
+        if (pipe(fds_) != 0)
+            return false;
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(fds_[1]);
+            pollfd told{fds_[0], POLLIN, 0};
+            while (poll(&told, 1, 0) == 0)
+                write_one_batch();
+            _exit(0);
+        }
+        close(fds_[0]);
+        return pid_ > 0;
+    }
+    void stop() {
+        close(fds_[1]);
+        int status;
+        while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+
+  private:
+    static void write_one_batch() {
+        char* base = map_pages(batch_pages);
+        if (!base)
+            return;
+        touch(base, 0, batch_pages);
+        sharer child;
+        if (child.start()) {
+            touch(base, 0, batch_pages);
+            child.stop();
+        }
+        munmap(base, static_cast<std::size_t>(batch_pages * page));
+    }
+
+    int fds_[2] = {-1, -1};
+    pid_t pid_ = -1;
+};
+
+// The SMP configuration: cow_fault while a rival of the same name (tracked
+// or not, as this process) makes CoW faults on the other CPU.
+void cow_fault_pair(benchmark::State& state) {
+    rival other;
+    if (!other.start()) {
+        state.SkipWithError("fork of the rival failed");
+        return;
+    }
+    timed_page_writes(state, true, "CoW faults, a rival faulting at once");
+    other.stop();
 }
 
 // Cost of fork + exit + wait of a process with N written pages (the exec and
@@ -266,9 +324,10 @@ int main(int argc, char** argv) {
         else if (a.rfind("--nr=", 0) == 0)
             nr = a.substr(5);
         else {
-            std::fprintf(stderr,
-                         "usage: pfbench --config=vanilla|vanilla-1000vma|untracked|tracked-self|"
-                         "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C] [--benchmark_* flags]\n");
+            std::fprintf(
+                stderr,
+                "usage: pfbench --config=vanilla|vanilla-1000vma|untracked|tracked-self|"
+                "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C] [--benchmark_* flags]\n");
             return 2;
         }
     }
@@ -298,6 +357,12 @@ int main(int argc, char** argv) {
             ->UseManualTime()
             ->Iterations(std::max(4L, 4096 / n));
     }
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+        for (long n : {16L, 4096L})
+            benchmark::RegisterBenchmark("cow_fault_pair", cow_fault_pair)
+                ->Arg(n)
+                ->UseManualTime()
+                ->Iterations(std::max(4L, 4096 / n));
     benchmark::RegisterBenchmark("fork_exit", fork_exit)
         ->Arg(256)
         ->UseManualTime()
