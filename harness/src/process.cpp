@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "process.hpp"
 
+#include <atomic>
 #include <boost/process.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -52,18 +54,34 @@ outcome run(const command& c) {
     }
     out.started = true;
 
-    // The watchdog kills the group at the deadline; the reader sees EOF then.
+    // The watchdog kills the group at the deadline, or after a silence it
+    // watches; the reader sees EOF then.
+    using clock = std::chrono::steady_clock;
     std::mutex m;
     std::condition_variable cv;
     bool finished = false;
+    const auto deadline = clock::now() + c.timeout;
+    std::atomic<clock::rep> last_line{clock::now().time_since_epoch().count()};
+    auto silent_too_long = [&] {
+        if (c.silence_limit.count() <= 0 || (c.watch_silence && !c.watch_silence()))
+            return false;
+        return clock::now() - clock::time_point(clock::duration(last_line.load())) >
+               c.silence_limit;
+    };
     std::thread watchdog;
-    if (c.timeout.count() > 0) {
+    if (c.timeout.count() > 0 || c.silence_limit.count() > 0) {
         watchdog = std::thread([&] {
             std::unique_lock lock(m);
-            if (!cv.wait_for(lock, c.timeout, [&] { return finished; })) {
-                out.timed_out = true;
-                std::error_code ec;
-                group.terminate(ec);
+            while (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return finished; })) {
+                bool late = c.timeout.count() > 0 && clock::now() >= deadline;
+                bool silent = !late && silent_too_long();
+                if (late || silent) {
+                    out.timed_out = late;
+                    out.silent = silent;
+                    std::error_code ec;
+                    group.terminate(ec);
+                    return;
+                }
             }
         });
     }
@@ -71,6 +89,7 @@ outcome run(const command& c) {
     std::deque<std::string> tail;
     std::string line;
     while (std::getline(pipe, line)) {
+        last_line = clock::now().time_since_epoch().count();
         if (log.is_open())
             log << line << '\n';
         if (c.on_line)

@@ -24,6 +24,10 @@ struct command {
     std::function<void(const std::string&)> on_line; // each line of output
     // Stops the program (its whole group) at the first line this returns true for.
     std::function<bool(const std::string&)> stop_when;
+    // Stops it when no line came for `silence_limit` while `watch_silence()`
+    // (called from another thread) is true: a boot that hangs. 0: never.
+    std::chrono::seconds silence_limit{0};
+    std::function<bool()> watch_silence;
 };
 
 struct outcome {
@@ -31,6 +35,7 @@ struct outcome {
     bool timed_out = false;
     bool started = false;
     bool stopped = false;          // by stop_when
+    bool silent = false;           // stopped after silence_limit without a line
     std::string error;             // why it did not start
     std::vector<std::string> tail; // the last lines of output
     bool ok() const { return started && !timed_out && exit_code == 0; }

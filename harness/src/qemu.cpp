@@ -3,6 +3,7 @@
 
 #include "process.hpp"
 
+#include <atomic>
 #include <regex>
 
 namespace fs = std::filesystem;
@@ -82,12 +83,20 @@ boot_outcome boot_once(const boot_request& r) {
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
     c.log = r.console_log;
     c.timeout = r.timeout;
+    std::atomic<bool> booting{true};
+    std::string last_line;
+    c.silence_limit = r.boot_silence;
+    c.watch_silence = [&] { return booting.load(); };
     ktap_reader ktap;
     c.on_line = [&](const std::string& raw) {
         std::string line = raw;
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
         out.any_output = true;
+        if (booting && line.rfind("pfcheck-init:", 0) == 0)
+            booting = false;
+        if (booting)
+            last_line = line;
         if (auto k = ktap.read(line)) {
             out.kunit.push_back(*k);
             say("guest", "kunit " + k->first + ": " + (k->second ? "ok" : "FAIL"));
@@ -124,7 +133,14 @@ boot_outcome boot_once(const boot_request& r) {
     out.error = res.error;
     out.timed_out = res.timed_out;
     out.exit_code = res.exit_code;
-    out.exited = res.started && !res.timed_out;
+    out.exited = res.started && !res.timed_out && !res.silent;
+    if (res.silent)
+        out.stalled = std::string(hung_booting) + ": nothing on its console for " +
+                      std::to_string(r.boot_silence.count()) + " s before pfcheck started" +
+                      (r.cpus > 1 ? std::string(" (") + std::to_string(r.cpus) + " vCPUs" +
+                                        (r.icount ? ", -icount)" : ")")
+                                  : std::string()) +
+                      "; its last line: " + (last_line.empty() ? "(none)" : last_line);
     return out;
 }
 

@@ -25,6 +25,9 @@ struct boot_request {
     // TSC the kernel rejects is stopped and made again, up to boot_attempts.
     bool fine_clock = false;
     int boot_attempts = 5;
+    // A kernel that prints nothing for this long before pfcheck starts in it
+    // has hung booting (4.15 i386 bringing up a second vCPU under -icount).
+    std::chrono::seconds boot_silence{180};
     std::filesystem::path console_log, results_file;
     std::chrono::seconds timeout{900};
 };
@@ -42,9 +45,14 @@ struct boot_outcome {
     bool any_output = false;
     // Why no boot could be used (its clock, on every attempt); "" otherwise.
     std::string unfit;
+    // Why the boot was stopped as hung before pfcheck started; "" otherwise.
+    std::string stalled;
 };
 
 boot_outcome boot(const boot_request& r);
+
+// How boot_outcome::stalled begins.
+inline constexpr const char* hung_booting = "the guest kernel hung booting";
 
 // "" unless a console line is the kernel saying it brought up another number
 // of CPUs than the guest was given: a race stress on one CPU tests nothing.

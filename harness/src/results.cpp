@@ -22,6 +22,8 @@ std::string boot_failure(const boot_outcome& b) {
         return "QEMU did not start: " + b.error;
     if (!b.unfit.empty())
         return b.unfit;
+    if (!b.stalled.empty())
+        return b.stalled;
     if (b.timed_out)
         return b.any_output ? "the guest did not finish in time (hang?)"
                             : "the guest printed nothing before the deadline (no boot; with "
