@@ -102,8 +102,10 @@ int run_bench(options o, int repetitions, const fs::path& base) {
         for (boot b : {boot{"icount", ""}, boot{"icount", "-again"}, boot{"wall", ""}}) {
             if (*b.suffix && k.role != "vanilla")
                 continue;
+            const std::string out_name = "bench/" + dir + "/" + b.timing + "-" + k.role + b.suffix;
             if (std::string(b.timing) == "icount" && !icount_hangs.empty()) {
                 say("bench", k.role + ": no icount boot (UNAVAILABLE: " + icount_hangs + ")");
+                fs::remove_all(o.results / out_name); // no earlier run's figures in its place
                 continue;
             }
             say("bench", k.role + ": " + k.what + ", guest time: " + b.timing + b.suffix + ", " +
@@ -115,11 +117,15 @@ int run_bench(options o, int repetitions, const fs::path& base) {
             bo.series = k.series.empty() ? fs::path("none") : k.series;
             bo.pristine = k.pristine;
             bo.icount = std::string(b.timing) == "icount";
-            bo.out_name = "bench/" + dir + "/" + b.timing + "-" + k.role + b.suffix;
+            bo.out_name = out_name;
             auto r = run_all(bo);
-            if (bo.icount && o.cpus > 1 && r.reason.find(hung_booting) != std::string::npos)
+            if (bo.icount && o.cpus > 1 && r.reason.find(hung_booting) != std::string::npos) {
+                // Said loudly, and not a failure of the kernels: wall clock goes on.
                 icount_hangs = "the " + k.role + " kernel hung booting on " +
                                std::to_string(o.cpus) + " vCPUs under -icount";
+                say("bench", k.role + ": icount figures UNAVAILABLE (" + icount_hangs + ")");
+                continue;
+            }
             if (r.code != 0) {
                 std::fprintf(stderr,
                              "pfcheck-harness: bench: the %s kernel (%s%s) gave no figures: %s\n",
