@@ -139,7 +139,7 @@ boot_request boot_plan(const options& o, const kernel_image& image, const fs::pa
                    .accel = o.accel,
                    .icount = o.icount,
                    .cpus = o.cpus,
-                   .fine_clock = o.cpus > 1 || (o.mode == run_mode::bench && !o.icount),
+                   .fine_clock = o.cpus > 1 || o.mode == run_mode::bench,
                    .console_log = out_dir / "console.log",
                    .results_file = out_dir / "results.raw",
                    .timeout = std::chrono::seconds(o.timeout)};

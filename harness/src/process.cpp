@@ -96,6 +96,7 @@ outcome run(const command& c) {
             c.on_line(line);
         if (!out.stopped && c.stop_when && c.stop_when(line)) {
             out.stopped = true;
+            std::lock_guard lock(m); // the watchdog terminates under it too
             std::error_code stop_ec;
             group.terminate(stop_ec); // the reader sees EOF then
         }

@@ -53,7 +53,8 @@ std::string tsc_rejected(const std::string& line) {
 
 namespace {
 
-boot_outcome boot_once(const boot_request& r) {
+// One boot; a later attempt's console is added to the earlier ones'.
+boot_outcome boot_once(const boot_request& r, int attempt) {
     boot_outcome out;
     fs::create_directories(r.console_log.parent_path());
     fs::remove(r.results_file);
@@ -82,6 +83,7 @@ boot_outcome boot_once(const boot_request& r) {
     if (r.icount)
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
     c.log = r.console_log;
+    c.append_log = attempt > 1;
     c.timeout = r.timeout;
     std::atomic<bool> booting{true};
     std::string last_line;
@@ -148,14 +150,14 @@ boot_outcome boot_once(const boot_request& r) {
 
 boot_outcome boot(const boot_request& r) {
     for (int attempt = 1;; ++attempt) {
-        boot_outcome out = boot_once(r);
+        boot_outcome out = boot_once(r, attempt);
         if (out.unfit.empty())
             return out;
         std::string needs = r.cpus > 1
                                 ? "order perf's records from " + std::to_string(r.cpus) + " CPUs"
                                 : std::string("time a benchmark");
         std::string why = out.unfit + ": its clock ticks in milliseconds, too coarse to " + needs;
-        if (attempt == r.boot_attempts) {
+        if (attempt >= r.boot_attempts) {
             out.unfit = why + ", on " + std::to_string(attempt) +
                         " boots; a busy host makes the kernel's TSC calibration fail: run "
                         "again on an idle one";

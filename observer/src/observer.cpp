@@ -76,7 +76,7 @@ struct fault_observer::impl {
 
     perf_evsel* kernel_tracepoint = nullptr; // exceptions:page_fault_kernel, if any
 
-    record_order order;
+    record_order order{0};   // given the root at attach()
     std::size_t stamped = 0; // faults already given their step
     observation seen;
 
@@ -192,6 +192,7 @@ struct fault_observer::impl {
     }
 
     void settle() { order.settle(seen.faults); }
+    void finish() { order.finish(seen.faults); }
 
     void drain() {
         perf_mmap* map;
@@ -218,6 +219,7 @@ std::unique_ptr<fault_observer> fault_observer::attach(pid_t pid, std::string& w
         return nullptr;
     }
     auto p = std::make_unique<impl>();
+    p->order = record_order(pid);
     int id = 0;
     if (!p->parse_format(root, why, id))
         return nullptr;
@@ -300,7 +302,7 @@ void fault_observer::mark_step(int step) {
 
 observation fault_observer::take() {
     p_->drain();
-    p_->settle();
+    p_->finish();
     p_->seen.kernel_faults = p_->kernel_tracepoint != nullptr;
     return p_->seen;
 }

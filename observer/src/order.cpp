@@ -14,8 +14,48 @@ std::string lookup(const std::map<pid_t, std::string>& names, pid_t tid) {
 
 } // namespace
 
-void record_order::name(fault_sample& f) {
+// The task a record belongs to: a fork record is its parent's doing.
+pid_t record_order::owner(const record& r) const {
+    switch (r.what) {
+    case record::fork:
+        return r.parent_tid;
+    case record::comm:
+        return r.tid;
+    case record::sample:
+        break;
+    }
+    return r.fault.tid;
+}
+
+void record_order::apply(record& r, std::vector<fault_sample>& out) {
     ++settled_;
+    switch (r.what) {
+    case record::comm:
+        comm_of_[r.tid] = r.comm_name;
+        if (r.exec) {
+            exec_comm_of_[r.tid] = r.comm_name;
+            loading_.insert(r.tid);
+            ++execs_;
+        }
+        return;
+    case record::fork: {
+        comm_of_[r.tid] = lookup(comm_of_, r.parent_tid);
+        exec_comm_of_[r.tid] = lookup(exec_comm_of_, r.parent_tid);
+        known_.insert(r.tid);
+        // What the child did before its fork record was read, in its order.
+        auto it = waiting_.find(r.tid);
+        if (it == waiting_.end())
+            return;
+        std::vector<record> held = std::move(it->second);
+        waiting_.erase(it);
+        for (auto& h : held)
+            apply(h, out);
+        return;
+    }
+    case record::sample:
+        break;
+    }
+    fault_sample& f = r.fault;
     f.comm = lookup(comm_of_, f.tid);
     f.exec_comm = lookup(exec_comm_of_, f.tid);
     f.exec_serial = execs_;
@@ -23,58 +63,32 @@ void record_order::name(fault_sample& f) {
         loading_.erase(f.tid);
     f.in_exec = loading_.count(f.tid) != 0;
     f.order = settled_;
+    out.push_back(std::move(f));
 }
 
 void record_order::settle(std::vector<fault_sample>& out) {
     std::stable_sort(queue_.begin(), queue_.end(),
                      [](const record& a, const record& b) { return a.time < b.time; });
-    // Samples of a task no record has named yet, until one does.
-    std::map<pid_t, std::vector<fault_sample>> waiting;
-    auto release = [&](pid_t tid) {
-        auto it = waiting.find(tid);
-        if (it == waiting.end())
-            return;
-        for (auto& f : it->second) {
-            name(f);
-            out.push_back(std::move(f));
-        }
-        waiting.erase(it);
-    };
     for (auto& r : queue_) {
-        switch (r.what) {
-        case record::comm:
-            ++settled_;
-            comm_of_[r.tid] = r.comm_name;
-            if (r.exec) {
-                exec_comm_of_[r.tid] = r.comm_name;
-                loading_.insert(r.tid);
-                ++execs_;
-            }
-            release(r.tid);
-            break;
-        case record::fork:
-            ++settled_;
-            comm_of_[r.tid] = lookup(comm_of_, r.parent_tid);
-            exec_comm_of_[r.tid] = lookup(exec_comm_of_, r.parent_tid);
-            release(r.tid);
-            break;
-        case record::sample:
-            if (!comm_of_.count(r.fault.tid)) {
-                waiting[r.fault.tid].push_back(std::move(r.fault));
-                break;
-            }
-            name(r.fault);
-            out.push_back(std::move(r.fault));
-            break;
-        }
+        pid_t who = owner(r);
+        if (known_.count(who))
+            apply(r, out);
+        else
+            waiting_[who].push_back(std::move(r));
     }
-    // Never named in this batch: they keep no name, as before this rule.
-    for (auto& [tid, faults] : waiting)
-        for (auto& f : faults) {
-            name(f);
-            out.push_back(std::move(f));
-        }
     queue_.clear();
+}
+
+void record_order::finish(std::vector<fault_sample>& out) {
+    settle(out);
+    // Tasks no fork record ever named: their records as they came, unnamed.
+    auto rest = std::move(waiting_);
+    waiting_.clear();
+    for (auto& [tid, held] : rest) {
+        known_.insert(tid);
+        for (auto& r : held)
+            apply(r, out);
+    }
 }
 
 } // namespace observer

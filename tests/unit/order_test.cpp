@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_SUITE(record_ordering)
 // faults came before its fork record and had no name: perf saw 5 faults fewer
 // than the kernel, on pfcheck's own data, bss and stack.
 BOOST_AUTO_TEST_CASE(a_childs_faults_wait_for_its_fork_record) {
-    observer::record_order order;
+    observer::record_order order(10);
     order.add(comm(100, 10, "shared_writes", true)); // CPU 1, earlier
     order.add(fault(104, 11, 0x781000));             // CPU 0: the child
     order.add(fault(104, 11, 0x78d000));
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(a_childs_faults_wait_for_its_fork_record) {
 // One ring buffer keeps its order on a tie: a fault, then a rename, then a
 // fault, all in one tick, are named before, after.
 BOOST_AUTO_TEST_CASE(ties_in_one_buffer_keep_their_order) {
-    observer::record_order order;
+    observer::record_order order(10);
     order.add(comm(100, 10, "a", true));
     order.add(fault(104, 10, 0x1000));
     order.add(comm(104, 10, "b", false));
@@ -79,19 +79,51 @@ BOOST_AUTO_TEST_CASE(ties_in_one_buffer_keep_their_order) {
     BOOST_TEST(out[1].exec_comm == "a");
 }
 
-// A task no record ever names keeps its faults, nameless, in the batch.
+// The child's own records wait with its samples: its exec, read before its
+// fork record, still renames it, and the fork record does not undo that.
+BOOST_AUTO_TEST_CASE(a_childs_exec_before_its_fork_record_stands) {
+    observer::record_order order(10);
+    order.add(comm(100, 10, "parent", true));
+    order.add(comm(104, 11, "child", true)); // CPU 0: the child's exec
+    order.add(fault(104, 11, 0x1000));
+    order.add(fork(104, 10, 11)); // CPU 1: its parent's fork
+    order.add(fault(105, 11, 0x2000));
+    std::vector<observer::fault_sample> out;
+    order.finish(out);
+    BOOST_TEST_REQUIRE(out.size() == 2u);
+    BOOST_TEST(out[0].comm == "child");
+    BOOST_TEST(out[1].comm == "child");
+    BOOST_TEST(out[1].exec_comm == "child");
+}
+
+// A grandchild forked in the tick of its parent's own fork, and a fork record
+// read in a later batch than the child's first faults: all named.
+BOOST_AUTO_TEST_CASE(records_wait_across_batches_and_generations) {
+    observer::record_order order(10);
+    order.add(comm(100, 10, "tree", true));
+    order.add(fork(104, 11, 12)); // the child forks before its own fork record is read
+    order.add(fault(104, 12, 0x3000));
+    order.add(fault(104, 11, 0x1000));
+    std::vector<observer::fault_sample> out;
+    order.settle(out);
+    BOOST_TEST(out.empty()); // nothing named yet: nothing given out
+    order.add(fork(104, 10, 11));
+    order.settle(out);
+    BOOST_TEST_REQUIRE(out.size() == 2u);
+    for (const auto& f : out)
+        BOOST_TEST(f.comm == "tree");
+}
+
+// A task no record ever names keeps its faults, nameless, at the end.
 BOOST_AUTO_TEST_CASE(a_task_never_named_keeps_its_faults) {
-    observer::record_order order;
+    observer::record_order order(10);
     order.add(fault(5, 42, 0x1000));
     std::vector<observer::fault_sample> out;
     order.settle(out);
+    BOOST_TEST(out.empty());
+    order.finish(out);
     BOOST_TEST_REQUIRE(out.size() == 1u);
     BOOST_TEST(out[0].comm.empty());
-    order.add(comm(6, 42, "late", true)); // named in a later batch: later faults only
-    order.add(fault(7, 42, 0x2000));
-    order.settle(out);
-    BOOST_TEST_REQUIRE(out.size() == 2u);
-    BOOST_TEST(out[1].comm == "late");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
