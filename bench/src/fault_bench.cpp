@@ -50,32 +50,54 @@ void touch(char* base, long first, long count) {
         static_cast<volatile char*>(base)[i * page] = 1;
 }
 
-// A child that shares every page of the parent until told to go: while it
-// lives, each page the parent writes is a CoW fault that copies.
-class sharer {
+// A child process that waits until told to go, or, given `work`, calls it
+// over and over until then; stop() tells it and reaps it, as the destructor
+// does if need be. Without work it is a sharer: while it lives, each page the
+// parent writes is a CoW fault that copies.
+class helper {
   public:
-    bool start() {
+    helper() = default;
+    helper(const helper&) = delete;
+    helper& operator=(const helper&) = delete;
+    ~helper() { stop(); }
+
+    bool start(void (*work)() = nullptr) {
         if (pipe(fds_) != 0)
             return false;
         pid_ = fork();
         if (pid_ == 0) {
-            char c;
             close(fds_[1]);
-            while (read(fds_[0], &c, 1) < 0 && errno == EINTR) {
-            }
+            wait_for_word(work);
             _exit(0);
         }
         close(fds_[0]);
-        return pid_ > 0;
+        if (pid_ > 0)
+            return true;
+        close(fds_[1]);
+        return false;
     }
     void stop() {
+        if (pid_ <= 0)
+            return;
         close(fds_[1]);
         int status;
         while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
         }
+        pid_ = -1;
     }
 
   private:
+    void wait_for_word(void (*work)()) {
+        pollfd told{fds_[0], POLLIN, 0};
+        for (;;) {
+            int r = poll(&told, 1, work ? 0 : -1);
+            if (r > 0 || (r < 0 && errno != EINTR))
+                return;
+            if (work && r == 0)
+                work();
+        }
+    }
+
     int fds_[2] = {-1, -1};
     pid_t pid_ = -1;
 };
@@ -90,7 +112,7 @@ constexpr long batch_pages = 2048;
 void timed_page_writes(benchmark::State& state, bool cow, const char* label) {
     const long n = state.range(0), region = std::max(n, batch_pages);
     char* base = nullptr;
-    sharer child;
+    helper child;
     auto release = [&] {
         if (base && cow)
             child.stop();
@@ -135,54 +157,25 @@ void first_touch(benchmark::State& state) {
     timed_page_writes(state, false, "first-touch faults");
 }
 
-// A second process of the same name making CoW faults until told to stop:
-// batches of pages written while a child shares them, as cow_fault does.
-class rival {
-  public:
-    bool start() {
-        if (pipe(fds_) != 0)
-            return false;
-        pid_ = fork();
-        if (pid_ == 0) {
-            close(fds_[1]);
-            pollfd told{fds_[0], POLLIN, 0};
-            while (poll(&told, 1, 0) == 0)
-                write_one_batch();
-            _exit(0);
-        }
-        close(fds_[0]);
-        return pid_ > 0;
-    }
-    void stop() {
-        close(fds_[1]);
-        int status;
-        while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-
-  private:
-    static void write_one_batch() {
-        char* base = map_pages(batch_pages);
-        if (!base)
-            return;
+// One batch of CoW faults, as cow_fault makes them: the pages written
+// while a child shares them. What a rival does until told to stop.
+void write_one_batch() {
+    char* base = map_pages(batch_pages);
+    if (!base)
+        return;
+    touch(base, 0, batch_pages);
+    helper child;
+    if (child.start())
         touch(base, 0, batch_pages);
-        sharer child;
-        if (child.start()) {
-            touch(base, 0, batch_pages);
-            child.stop();
-        }
-        munmap(base, static_cast<std::size_t>(batch_pages * page));
-    }
-
-    int fds_[2] = {-1, -1};
-    pid_t pid_ = -1;
-};
+    child.stop();
+    munmap(base, static_cast<std::size_t>(batch_pages * page));
+}
 
 // The SMP configuration: cow_fault while a rival of the same name (tracked
 // or not, as this process) makes CoW faults on the other CPU.
 void cow_fault_pair(benchmark::State& state) {
-    rival other;
-    if (!other.start()) {
+    helper other; // a second process of the same name
+    if (!other.start(write_one_batch)) {
         state.SkipWithError("fork of the rival failed");
         return;
     }
