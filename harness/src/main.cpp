@@ -103,7 +103,8 @@ int run_bench(options o, int repetitions, const fs::path& base) {
             if (*b.suffix && k.role != "vanilla")
                 continue;
             const std::string out_name = "bench/" + dir + "/" + b.timing + "-" + k.role + b.suffix;
-            if (std::string(b.timing) == "icount" && !icount_hangs.empty()) {
+            const bool icount = std::string(b.timing) == "icount";
+            if (icount && !icount_hangs.empty()) {
                 say("bench", k.role + ": no icount boot (UNAVAILABLE: " + icount_hangs + ")");
                 fs::remove_all(o.results / out_name); // no earlier run's figures in its place
                 continue;
@@ -116,10 +117,10 @@ int run_bench(options o, int repetitions, const fs::path& base) {
             bo.ksrc = k.ksrc;
             bo.series = k.series.empty() ? fs::path("none") : k.series;
             bo.pristine = k.pristine;
-            bo.icount = std::string(b.timing) == "icount";
+            bo.icount = icount;
             bo.out_name = out_name;
             auto r = run_all(bo);
-            if (bo.icount && o.cpus > 1 && r.reason.find(hung_booting) != std::string::npos) {
+            if (icount && o.cpus > 1 && r.reason.find(hung_booting) != std::string::npos) {
                 // Said loudly, and not a failure of the kernels: wall clock goes on.
                 icount_hangs = "the " + k.role + " kernel hung booting on " +
                                std::to_string(o.cpus) + " vCPUs under -icount";

@@ -136,13 +136,14 @@ boot_outcome boot_once(const boot_request& r, int attempt) {
     out.timed_out = res.timed_out;
     out.exit_code = res.exit_code;
     out.exited = res.started && !res.timed_out && !res.silent;
-    if (res.silent)
+    if (res.silent) {
+        std::string guest =
+            r.cpus > 1 ? " (" + std::to_string(r.cpus) + " vCPUs" + (r.icount ? ", -icount)" : ")")
+                       : "";
         out.stalled = std::string(hung_booting) + ": nothing on its console for " +
-                      std::to_string(r.boot_silence.count()) + " s before pfcheck started" +
-                      (r.cpus > 1 ? std::string(" (") + std::to_string(r.cpus) + " vCPUs" +
-                                        (r.icount ? ", -icount)" : ")")
-                                  : std::string()) +
+                      std::to_string(r.boot_silence.count()) + " s before pfcheck started" + guest +
                       "; its last line: " + (last_line.empty() ? "(none)" : last_line);
+    }
     return out;
 }
 

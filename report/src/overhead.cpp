@@ -208,6 +208,15 @@ std::vector<target_check> check_targets(const samples& s, const evidence_rule& r
         ratio_check("tracked-other", 1.005, "(f) within 0.5% of (a)");
         ratio_check("tracked-self", 1.02, "(c) within 2% of (a)");
         ratio_check("tracked-64", 1.02, "(d) within 2% of (a)");
+        // A growth g against its noise, never below the floor: met when g <= noise.
+        auto judge_growth = [&](const std::string& what, double g, double noise,
+                                std::initializer_list<const std::vector<double>*> figures) {
+            noise = std::max(noise, growth_floor);
+            judged(what, bench,
+                   (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " + fixed(100 * noise, 2) +
+                       "%)",
+                   g <= noise ? "met" : "MISSED", figures);
+        };
         auto growth = [&](const std::string& from, const std::string& to, const std::string& what) {
             const auto* x = find(s, from, bench);
             const auto* y = find(s, to, bench);
@@ -217,12 +226,7 @@ std::vector<target_check> check_targets(const samples& s, const evidence_rule& r
             }
             spread sx = summarize(*x), sy = summarize(*y);
             double g = sy.median / sx.median - 1;
-            double noise =
-                std::max(std::max(sx.relative_iqr(), sy.relative_iqr()) + widen, growth_floor);
-            judged(what, bench,
-                   (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " + fixed(100 * noise, 2) +
-                       "%)",
-                   g <= noise ? "met" : "MISSED", {x, y});
+            judge_growth(what, g, std::max(sx.relative_iqr(), sy.relative_iqr()) + widen, {x, y});
         };
         // (Growth within the noise is no growth: with wide noise, "met" says little.)
         growth("tracked-self", "tracked-64", "no growth (c) to (d)");
@@ -240,13 +244,10 @@ std::vector<target_check> check_targets(const samples& s, const evidence_rule& r
                 spread sa = summarize(*a), sd = summarize(*d), se = summarize(*e),
                        sa2 = summarize(*a2);
                 double g = (se.median / sa2.median) / (sd.median / sa.median) - 1;
-                double noise = std::max(sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() +
-                                            sa2.relative_iqr() + 2 * widen,
-                                        growth_floor);
-                judged(what, bench,
-                       (g >= 0 ? "+" : "") + fixed(100 * g, 2) + "% (noise " +
-                           fixed(100 * noise, 2) + "%)",
-                       g <= noise ? "met" : "MISSED", {a, d, e, a2});
+                judge_growth(what, g,
+                             sa.relative_iqr() + sd.relative_iqr() + se.relative_iqr() +
+                                 sa2.relative_iqr() + 2 * widen,
+                             {a, d, e, a2});
             }
         }
     }

@@ -54,9 +54,9 @@ struct evidence_rule {
 
 // (b) and (f) within 0.5% of (a); (c) and (d) within 2%; no growth from (c)
 // to (d) to (e) beyond the noise (the larger relative IQR of the two, at
-// least 0.5%), on
-// every cow_fault size; first touches and forks within 1%; on two vCPUs,
-// (c) and (d) within 3% with a second process faulting at once (cow_fault_pair).
+// least 0.5%), on every cow_fault size; first touches and forks within 1%;
+// on two vCPUs, (c) and (d) within 3% with a second process faulting at once
+// (cow_fault_pair).
 std::vector<target_check> check_targets(const samples& s, const evidence_rule& rule = {});
 
 // How far two boots of one kernel are apart: the largest relative difference
