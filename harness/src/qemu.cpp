@@ -17,11 +17,11 @@ bool is_kernel_report(const std::string& line) {
     return std::regex_search(line, re);
 }
 
-std::optional<std::pair<std::string, bool>> ktap_reader::read(const std::string& console_line) {
+std::optional<kunit_case> ktap_reader::read(const std::string& console_line) {
     // "[    1.234567]     ok 1 pf_test_binning_at_edges", the time stamp optional.
     static const std::regex stamp(R"(^\[\s*[0-9.]+\] ?)");
     static const std::regex subtest(R"(^    # Subtest: (\S+))");
-    static const std::regex result(R"(^    (not )?ok \d+ (\S+))");
+    static const std::regex result(R"(^    (not )?ok \d+ (\S+)(?: # SKIP ?(.*))?)");
     std::string line =
         std::regex_replace(console_line, stamp, "", std::regex_constants::format_first_only);
     std::smatch m;
@@ -31,7 +31,10 @@ std::optional<std::pair<std::string, bool>> ktap_reader::read(const std::string&
     }
     if (suite.empty() || !std::regex_search(line, m, result))
         return std::nullopt;
-    return std::make_pair(suite + "." + m[2].str(), !m[1].matched);
+    using v = kunit_case::verdict;
+    return kunit_case{.name = suite + "." + m[2].str(),
+                      .result = m[1].matched ? v::failed : m[3].matched ? v::skipped : v::ok,
+                      .reason = m[3].str()};
 }
 
 std::string cpus_missing(const std::string& line, int wanted) {
@@ -101,7 +104,11 @@ boot_outcome boot_once(const boot_request& r, int attempt) {
             last_line = line;
         if (auto k = ktap.read(line)) {
             out.kunit.push_back(*k);
-            say("guest", "kunit " + k->first + ": " + (k->second ? "ok" : "FAIL"));
+            using v = kunit_case::verdict;
+            say("guest", "kunit " + k->name + ": " +
+                             (k->result == v::ok       ? std::string("ok")
+                              : k->result == v::failed ? std::string("FAIL")
+                                                       : "SKIP (" + k->reason + ")"));
         }
         if (is_kernel_report(line)) {
             out.kernel_reports.push_back(line);

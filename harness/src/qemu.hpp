@@ -32,6 +32,14 @@ struct boot_request {
     std::chrono::seconds timeout{900};
 };
 
+// One KUnit test case, as its KTAP line gave it.
+struct kunit_case {
+    enum class verdict { ok, failed, skipped };
+    std::string name; // suite.case
+    verdict result = verdict::ok;
+    std::string reason; // a skip's
+};
+
 struct boot_outcome {
     bool started = false, timed_out = false, exited = false;
     int exit_code = -1;
@@ -40,7 +48,7 @@ struct boot_outcome {
     // Kernel reports seen on the console (BUG, WARNING, Oops, panic).
     std::vector<std::string> kernel_reports;
     // KUnit's results (KTAP on the console): "suite.case" -> passed.
-    std::vector<std::pair<std::string, bool>> kunit;
+    std::vector<kunit_case> kunit;
     bool panicked = false;
     bool any_output = false;
     // Why no boot could be used (its clock, on every attempt); "" otherwise.
@@ -70,8 +78,9 @@ bool is_kernel_report(const std::string& line);
 // test case's result, as "suite.case" and whether it passed.
 struct ktap_reader {
     std::string suite;
-    // A result when the line is a test case's "ok N name" or "not ok N name".
-    std::optional<std::pair<std::string, bool>> read(const std::string& console_line);
+    // A result when the line is a test case's "ok N name", "not ok N name"
+    // or "ok N name # SKIP reason".
+    std::optional<kunit_case> read(const std::string& console_line);
 };
 
 } // namespace harness

@@ -10,16 +10,24 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <functional>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <sstream>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace pfcheck {
 
@@ -105,6 +113,102 @@ bool reports_range_starting(const pf_stat& st, unsigned long start) {
     return false;
 }
 
+// A page whose first touch waits until release(): missing, and registered
+// with a userfaultfd (as a page of a FUSE file could stall). `error` says
+// why it is unavailable.
+class stalling_page {
+  public:
+    stalling_page(const stalling_page&) = delete;
+    stalling_page& operator=(const stalling_page&) = delete;
+    char* base = nullptr;
+    std::string error;
+
+    stalling_page() {
+        uffd_ = static_cast<int>(syscall(__NR_userfaultfd, O_CLOEXEC));
+        uffdio_api api{};
+        api.api = UFFD_API;
+        if (uffd_ < 0 || ioctl(uffd_, UFFDIO_API, &api) != 0) {
+            error = "userfaultfd: " + std::string(std::strerror(errno));
+            return;
+        }
+        void* p = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            error = "mmap: " + std::string(std::strerror(errno));
+            return;
+        }
+        base = static_cast<char*>(p);
+        uffdio_register reg{};
+        reg.range = {.start = reinterpret_cast<std::uintptr_t>(base), .len = page};
+        reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+        if (ioctl(uffd_, UFFDIO_REGISTER, &reg) != 0)
+            error = "UFFDIO_REGISTER: " + std::string(std::strerror(errno));
+    }
+    ~stalling_page() {
+        if (base)
+            munmap(base, page);
+        if (uffd_ >= 0)
+            close(uffd_);
+    }
+    // Whether a thread touched the page, and now waits, within `seconds`.
+    bool touched(int seconds) {
+        pollfd pfd{.fd = uffd_, .events = POLLIN, .revents = 0};
+        uffd_msg msg{};
+        return poll(&pfd, 1, seconds * 1000) == 1 && read(uffd_, &msg, sizeof msg) == sizeof msg &&
+               msg.event == UFFD_EVENT_PAGEFAULT;
+    }
+    // Fills the page with `text`, which wakes the thread that waits on it.
+    bool release(const char* text) {
+        std::vector<char> src(page, 0);
+        std::memcpy(src.data(), text, std::strlen(text));
+        uffdio_copy copy{};
+        copy.dst = reinterpret_cast<std::uintptr_t>(base);
+        copy.src = reinterpret_cast<std::uintptr_t>(src.data());
+        copy.len = page;
+        return ioctl(uffd_, UFFDIO_COPY, &copy) == 0;
+    }
+
+  private:
+    int uffd_ = -1;
+};
+
+// A call made in a child process, so that a kernel that blocks it blocks
+// the child only; the child is reaped when this goes (after whatever
+// unblocks it).
+class child_call {
+  public:
+    explicit child_call(const std::function<int()>& fn) {
+        int p[2];
+        if (pipe(p) != 0)
+            return;
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(p[0]);
+            auto e = static_cast<unsigned char>(fn());
+            _exit(write(p[1], &e, 1) == 1 ? 0 : 1);
+        }
+        close(p[1]);
+        fd_ = p[0];
+    }
+    ~child_call() {
+        if (fd_ >= 0)
+            close(fd_);
+        if (pid_ > 0)
+            waitpid(pid_, nullptr, 0);
+    }
+    // The call's errno, or -1 if it gave no answer within `seconds`.
+    int answer(int seconds) {
+        pollfd pfd{.fd = fd_, .events = POLLIN, .revents = 0};
+        unsigned char e = 0;
+        if (pid_ <= 0 || poll(&pfd, 1, seconds * 1000) != 1 || read(fd_, &e, 1) != 1)
+            return -1;
+        return e;
+    }
+
+  private:
+    pid_t pid_ = -1;
+    int fd_ = -1;
+};
+
 // The table, built row by row against the live kernel.
 class table {
   public:
@@ -152,6 +256,7 @@ class table {
     void user_record();
     void non_dumpable();
     void setgid_program();
+    void stalled_name();
     void limits();
     void cleanup();
 };
@@ -335,6 +440,33 @@ void table::setgid_program() {
     as_user(user_a, [&] { return sys_.cleanup(); });
 }
 
+// The name is copied in before the names mutex is taken: while one caller's
+// name sits on a page that stalls, the other callers go on.
+void table::stalled_name() {
+    const char* proves = "a name on a stalled page (userfaultfd) blocks no other caller";
+    constexpr int deadline_seconds = 10;
+    stalling_page name;
+    if (!name.error.empty())
+        return skip(proves, "unavailable: " + name.error);
+    int stalled = -1, other = -1;
+    std::thread caller([&] { stalled = sys_.set_param(name.base, 6); });
+    bool touched = name.touched(deadline_seconds), released = false;
+    {
+        child_call call([&] { return sys_.set_param("abi_other", 9); });
+        if (touched)
+            other = call.answer(deadline_seconds);
+        released = name.release("abi_st");
+    }
+    caller.join();
+    tracked_ += (stalled == 0) + (other == 0);
+    std::string got = !touched    ? "the name was never read"
+                      : other < 0 ? "the other call did not return in 10 s"
+                                  : "the other call: " + errno_name(other) +
+                                        ", the stalled one: " + errno_name(stalled);
+    fact(rs::pfcheck, proves, touched && released && other == 0 && stalled == 0,
+         "the other call returns while the first waits, then both succeed", got);
+}
+
 void table::limits() {
     int first_failure = 0;
     for (int i = 0; i < unprivileged_names; ++i)
@@ -396,6 +528,7 @@ std::vector<abi_row> table::run() {
         user_record();
         non_dumpable();
         setgid_program();
+        stalled_name();
         limits();
     } else {
         skip("permission and limit rows (they start processes as other users)",

@@ -80,13 +80,20 @@ BOOST_AUTO_TEST_CASE(kunit_results_are_read) {
     harness::ktap_reader k;
     BOOST_TEST(!k.read("[    0.512000] KTAP version 1").has_value());
     BOOST_TEST(!k.read("[    0.512000]     # Subtest: pf_stat").has_value());
+    using v = harness::kunit_case::verdict;
     auto ok = k.read("[    0.613000]     ok 1 pf_test_binning_at_edges");
     BOOST_REQUIRE(ok.has_value());
-    BOOST_TEST(ok->first == "pf_stat.pf_test_binning_at_edges");
-    BOOST_TEST(ok->second);
+    BOOST_TEST(ok->name == "pf_stat.pf_test_binning_at_edges");
+    BOOST_TEST((ok->result == v::ok));
     auto bad = k.read("    not ok 2 pf_test_saturation");
     BOOST_REQUIRE(bad.has_value());
-    BOOST_TEST(!bad->second);
+    BOOST_TEST((bad->result == v::failed));
+    // A case that skips itself is no pass.
+    auto skip = k.read("[    0.8]     ok 9 pf_test_names_seq_carry # SKIP 64-bit: one word");
+    BOOST_REQUIRE(skip.has_value());
+    BOOST_TEST(skip->name == "pf_stat.pf_test_names_seq_carry");
+    BOOST_TEST((skip->result == v::skipped));
+    BOOST_TEST(skip->reason == "64-bit: one word");
     // The suite's own line, and a user program's output, are no test case.
     BOOST_TEST(!k.read("[    0.7] ok 1 pf_stat").has_value());
     BOOST_TEST(!k.read("ok 3 something").has_value());
