@@ -461,10 +461,11 @@ void table::stalled_name() {
     }
     caller.join();
     tracked_ += (stalled == 0) + (late == 0);
+    auto answer = [](int e) { return e == 0 ? std::string("success") : errno_name(e); };
     std::string got = !touched    ? "the name was never read"
                       : other < 0 ? "the other call did not return in 10 s"
-                                  : "the other call: " + errno_name(other) +
-                                        ", the stalled one: " + errno_name(stalled);
+                                  : "the other call: " + answer(other) +
+                                        ", the stalled one: " + answer(stalled);
     fact(rs::pfcheck, proves, touched && released && other == 0 && stalled == 0,
          "the other call returns while the first waits, then both succeed", got);
 }
