@@ -35,6 +35,9 @@ namespace {
 
 constexpr uid_t user_a = 65534, user_b = 65533, user_c = 65532, user_d = 65531;
 constexpr int unprivileged_names = 16, all_names = 64;
+// The reference's cap on chunks of 64 page counters per generation, and the
+// pages the chunk-cap row's process records, each in a chunk of its own.
+constexpr long chunk_pages = 64, max_chunks = 4096, capped_pages = max_chunks + 64;
 
 // Runs `fn` in a child under `uid`; returns the errno it reports, or -1.
 int as_user(uid_t uid, const std::function<int()>& fn) {
@@ -50,14 +53,15 @@ int as_user(uid_t uid, const std::function<int()>& fn) {
     return WEXITSTATUS(status) == 250 ? -1 : WEXITSTATUS(status);
 }
 
-// A process executed as `name` under `uid`, idle until released.
+// A process executed as `name` under `uid`, idle until released; `mode` is
+// idle_main()'s: "dumpable", "nodump" or "sparse".
 struct idle_process {
     pid_t pid = -1;
     int release_fd = -1;
     std::string error;
 
     idle_process(const std::string& program, const std::string& workdir, const std::string& name,
-                 uid_t uid, bool dumpable = true) {
+                 uid_t uid, const char* mode = "dumpable") {
         std::string link = workdir + "/" + name;
         unlink(link.c_str());
         int ready[2], release[2];
@@ -73,8 +77,7 @@ struct idle_process {
             if (setgid(uid) != 0 || setuid(uid) != 0)
                 _exit(250);
             std::string r = std::to_string(ready[1]), g = std::to_string(release[0]);
-            execl(link.c_str(), link.c_str(), "--idle", r.c_str(), g.c_str(),
-                  dumpable ? "dumpable" : "nodump", nullptr);
+            execl(link.c_str(), link.c_str(), "--idle", r.c_str(), g.c_str(), mode, nullptr);
             _exit(127);
         }
         close(ready[1]);
@@ -111,6 +114,42 @@ bool reports_range_starting(const pf_stat& st, unsigned long start) {
         if (st.vma_list_start[i] == start)
             return true;
     return false;
+}
+
+// How many records of the kernel log hold `text` (root reads /dev/kmsg).
+int kernel_log_lines_with(const std::string& text) {
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    int n = 0;
+    char buf[8192];
+    for (ssize_t len; (len = read(fd, buf, sizeof buf)) != 0;) {
+        if (len < 0 && errno == EPIPE) // overwritten while read: go on
+            continue;
+        if (len < 0)
+            break; // EAGAIN: the end
+        n += std::string(buf, static_cast<std::size_t>(len)).find(text) != std::string::npos;
+    }
+    close(fd);
+    return n;
+}
+
+// Records `pages` CoW faults, one per chunk of counters, at little memory:
+// each page is read (the zero page), written (a CoW fault), then given back.
+// The mapping stays, so that the recorded pages fall in a VMA.
+bool record_sparse_pages(long pages) {
+    const long page = sysconf(_SC_PAGESIZE), stride = chunk_pages * page;
+    void* p = mmap(nullptr, static_cast<std::size_t>(pages * stride), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    auto* base = static_cast<volatile char*>(p);
+    for (long i = 0; i < pages; ++i) {
+        (void)base[i * stride];
+        base[i * stride] = 1;
+        madvise(static_cast<char*>(p) + i * stride, static_cast<std::size_t>(page), MADV_DONTNEED);
+    }
+    return true;
 }
 
 // A page whose first touch waits until release(): missing, and registered
@@ -257,6 +296,7 @@ class table {
     void non_dumpable();
     void setgid_program();
     void stalled_name();
+    void chunk_cap();
     void limits();
     void cleanup();
 };
@@ -397,7 +437,7 @@ void table::user_record() {
 void table::non_dumpable() {
     row(rs::pfcheck, "a user tracks the non-dumpable test's name", 0,
         as_user(user_a, [&] { return sys_.set_param("abi_nodump"); }));
-    idle_process p(program_, workdir_, "abi_nodump", user_a, false);
+    idle_process p(program_, workdir_, "abi_nodump", user_a, "nodump");
     if (!p.error.empty())
         return skip("non-dumpable rows", p.error);
     row(rs::pfcheck, "the layout of a non-dumpable process is not readable, even by its user: EPERM",
@@ -470,6 +510,40 @@ void table::stalled_name() {
          "the other call returns while the first waits, then both succeed", got);
 }
 
+// Past the cap on chunks (4,096 per generation), a fault still counts in
+// the total, in no VMA, and pf_get_info says so in the kernel log, once.
+void table::chunk_cap() {
+    const char* proves = "past the cap on chunks a fault counts in the total, in no VMA, and "
+                         "pf_get_info logs the loss once";
+    const std::string name = "abi_cap";
+    if (int e = sys_.set_param(name); e)
+        return row(rs::pfcheck, proves, 0, e, "pf_set_param failed");
+    ++tracked_;
+    const std::string logged_text = "pf_get_info: " + name + ": ";
+    int logged_before = kernel_log_lines_with(logged_text);
+    if (logged_before < 0)
+        return skip(proves, "unavailable: /dev/kmsg cannot be read");
+    idle_process p(program_, workdir_, name, 0, "sparse");
+    if (!p.error.empty())
+        return fact(rs::pfcheck, proves, false, "the process records its pages", p.error);
+    pf_stat first{}, second{};
+    int e1 = sys_.get_info(name, &first), e2 = sys_.get_info(name, &second);
+    p.finish();
+    long in_vmas = 0;
+    for (int i = 0; i < first.nb_vma && i < max_size; ++i)
+        in_vmas += first.vma_fault[i];
+    long lost = first.cow_page_faults - in_vmas;
+    int logged = kernel_log_lines_with(logged_text) - logged_before;
+    bool holds = e1 == 0 && e2 == 0 && first.cow_page_faults >= capped_pages &&
+                 lost >= capped_pages - max_chunks && logged == 1;
+    std::string got = e1 || e2 ? "pf_get_info: " + errno_name(e1 ? e1 : e2)
+                               : "total " + std::to_string(first.cow_page_faults) + ", " +
+                                     std::to_string(lost) + " in no VMA, logged " +
+                                     std::to_string(logged) + " time(s)";
+    fact(rs::pfcheck, proves, holds,
+         "total >= 4160, >= 64 in no VMA, logged once for two calls", got);
+}
+
 void table::limits() {
     int first_failure = 0;
     for (int i = 0; i < unprivileged_names; ++i)
@@ -532,6 +606,7 @@ std::vector<abi_row> table::run() {
         non_dumpable();
         setgid_program();
         stalled_name();
+        chunk_cap();
         limits();
     } else {
         skip("permission and limit rows (they start processes as other users)",
@@ -564,8 +639,10 @@ nlohmann::json to_json(const std::vector<abi_row>& rows) {
     return out;
 }
 
-int idle_main(int ready_fd, int release_fd, bool dumpable) {
-    if (!dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+int idle_main(int ready_fd, int release_fd, const std::string& mode) {
+    if (mode == "nodump" && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return 1;
+    if (mode == "sparse" && !record_sparse_pages(capped_pages))
         return 1;
     char c = 'r';
     if (write(ready_fd, &c, 1) != 1)

@@ -36,8 +36,9 @@ std::vector<abi_row> abi_test(const pf_syscalls& sys, const std::string& program
 // The rows as JSON, for pfcheck abi-test --json and the guest's report.
 nlohmann::json to_json(const std::vector<abi_row>& rows);
 
-// The idle process of the permission rows: says it is ready, waits for
-// release; with `dumpable` false, it first makes itself non-dumpable.
-int idle_main(int ready_fd, int release_fd, bool dumpable);
+// The idle process of the permission and chunk-cap rows: says it is ready,
+// waits for release; first, in `mode` "nodump", it makes itself
+// non-dumpable, in "sparse" it records 4,160 pages one per chunk.
+int idle_main(int ready_fd, int release_fd, const std::string& mode);
 
 } // namespace pfcheck

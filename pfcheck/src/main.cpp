@@ -295,8 +295,7 @@ int internal_entry(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "--scenario-process") == 0)
         return workloads::scenario_process_main(argc, argv);
     if (argc == 5 && std::strcmp(argv[1], "--idle") == 0)
-        return idle_main(std::atoi(argv[2]), std::atoi(argv[3]),
-                         std::strcmp(argv[4], "nodump") != 0);
+        return idle_main(std::atoi(argv[2]), std::atoi(argv[3]), argv[4]);
     if (argc > 1 && std::strcmp(argv[1], "--stress-worker") == 0)
         return stress_worker_main(argc, argv);
     if (getpid() != 1)
