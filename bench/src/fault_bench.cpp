@@ -13,6 +13,7 @@
 // or more CPUs, cow_fault_pair times CoW faults while a second process of the
 // same name makes its own at once.
 #include "abi.hpp"
+#include "cow_pages.hpp"
 
 #include <algorithm>
 #include <benchmark/benchmark.h>
@@ -255,36 +256,15 @@ void get_info(benchmark::State& state) {
     unmap_pages(maps);
 }
 
-// Records N more pages at little memory: each page is read (the zero page),
-// written (a CoW fault of the zero page, counted) and given back.
-bool record_pages(long n) {
-    constexpr long batch = 256;
-    const auto bytes = static_cast<std::size_t>(n * page);
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    auto* base = static_cast<volatile char*>(p);
-    for (long first = 0; first < n; first += batch) {
-        long count = std::min(batch, n - first);
-        for (long i = first; i < first + count; ++i) {
-            (void)base[i * page];
-            base[i * page] = 1;
-        }
-        madvise(static_cast<char*>(p) + first * page, static_cast<std::size_t>(count * page),
-                MADV_DONTNEED);
-    }
-    munmap(p, bytes);
-    return true;
-}
-
 // pf_get_info latency with 128 VMAs and N pages recorded (the issue's
 // 10^5): its walk is O(pages + VMAs). Registered last: the pages stay.
 void get_info_pages(benchmark::State& state) {
-    if (!record_pages(state.range(0))) {
+    void* recorded = pfcheck::record_zero_page_cows(state.range(0));
+    if (recorded == nullptr) {
         state.SkipWithError("mmap of the pages to record failed");
         return;
     }
+    munmap(recorded, static_cast<std::size_t>(state.range(0) * page));
     const std::vector<void*> maps = map_unmergeable_pages(128);
     time_get_info(state);
     unmap_pages(maps);

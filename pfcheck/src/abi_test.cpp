@@ -5,6 +5,7 @@
 // Each row says whether the rule is the course's or pfcheck's own choice.
 #include "abi_test.hpp"
 
+#include "cow_pages.hpp"
 #include "hostile_memory.hpp"
 #include "schema/results.hpp"
 
@@ -132,24 +133,6 @@ int kernel_log_lines_with(const std::string& text) {
     }
     close(fd);
     return n;
-}
-
-// Records `pages` CoW faults, one per chunk of counters, at little memory:
-// each page is read (the zero page), written (a CoW fault), then given back.
-// The mapping stays, so that the recorded pages fall in a VMA.
-bool record_sparse_pages(long pages) {
-    const long page = sysconf(_SC_PAGESIZE), stride = chunk_pages * page;
-    void* p = mmap(nullptr, static_cast<std::size_t>(pages * stride), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    auto* base = static_cast<volatile char*>(p);
-    for (long i = 0; i < pages; ++i) {
-        (void)base[i * stride];
-        base[i * stride] = 1;
-        madvise(static_cast<char*>(p) + i * stride, static_cast<std::size_t>(page), MADV_DONTNEED);
-    }
-    return true;
 }
 
 // A page whose first touch waits until release(): missing, and registered
@@ -642,7 +625,7 @@ nlohmann::json to_json(const std::vector<abi_row>& rows) {
 int idle_main(int ready_fd, int release_fd, const std::string& mode) {
     if (mode == "nodump" && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         return 1;
-    if (mode == "sparse" && !record_sparse_pages(capped_pages))
+    if (mode == "sparse" && !record_zero_page_cows(capped_pages, chunk_pages))
         return 1;
     char c = 'r';
     if (write(ready_fd, &c, 1) != 1)
