@@ -21,6 +21,7 @@
 #include <sstream>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
@@ -54,15 +55,77 @@ int as_user(uid_t uid, const std::function<int()>& fn) {
     return WEXITSTATUS(status) == 250 ? -1 : WEXITSTATUS(status);
 }
 
+bool write_file(const std::string& path, const std::string& text) {
+    int fd = open(path.c_str(), O_WRONLY);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    return ok;
+}
+
+// A memory cgroup (cgroup v2) of its own, removed at the end, with cgroup2
+// mounted for the time if it was not; `error` says why it is unavailable.
+class memory_cgroup {
+  public:
+    memory_cgroup(const memory_cgroup&) = delete;
+    memory_cgroup& operator=(const memory_cgroup&) = delete;
+    std::string error;
+
+    explicit memory_cgroup(const std::string& name) : path_(std::string(root) + "/" + name) {
+        const std::string controllers = std::string(root) + "/cgroup.controllers";
+        if (access(controllers.c_str(), R_OK) != 0) {
+            if (mount("none", root, "cgroup2", 0, nullptr) != 0) {
+                error = "unavailable: no cgroup2 to mount (" + std::string(strerror(errno)) +
+                        "): this kernel has no memory cgroup (CONFIG_MEMCG)";
+                return;
+            }
+            mounted_ = true;
+        }
+        std::ifstream in(controllers);
+        std::string word;
+        while (in >> word && word != "memory") {
+        }
+        if (word != "memory") {
+            error = "unavailable: this kernel has no memory cgroup (CONFIG_MEMCG)";
+            return;
+        }
+        write_file(std::string(root) + "/cgroup.subtree_control", "+memory");
+        if (mkdir(path_.c_str(), 0755) != 0 && errno != EEXIST)
+            error = "unavailable: mkdir " + path_ + ": " + std::string(strerror(errno));
+    }
+    ~memory_cgroup() {
+        rmdir(path_.c_str());
+        if (mounted_)
+            umount(root);
+    }
+    std::string procs() const { return error.empty() ? path_ + "/cgroup.procs" : ""; }
+    // A counter of memory.stat, in bytes; -1 when it cannot be read.
+    long stat(const std::string& key) const {
+        std::ifstream in(path_ + "/memory.stat");
+        std::string k;
+        for (long v; in >> k >> v;)
+            if (k == key)
+                return v;
+        return -1;
+    }
+
+  private:
+    static constexpr const char* root = "/sys/fs/cgroup";
+    std::string path_;
+    bool mounted_ = false;
+};
+
 // A process executed as `name` under `uid`, idle until released; `mode` is
-// idle_main()'s: "dumpable", "nodump" or "sparse".
+// idle_main()'s: "dumpable", "nodump" or "sparse". With `cgroup_procs`, it
+// joins that cgroup before it executes.
 struct idle_process {
     pid_t pid = -1;
     int release_fd = -1;
     std::string error;
 
     idle_process(const std::string& program, const std::string& workdir, const std::string& name,
-                 uid_t uid, const char* mode = "dumpable") {
+                 uid_t uid, const char* mode = "dumpable", const std::string& cgroup_procs = {}) {
         std::string link = workdir + "/" + name;
         unlink(link.c_str());
         int ready[2], release[2];
@@ -75,6 +138,8 @@ struct idle_process {
         if (pid == 0) {
             close(ready[0]);
             close(release[1]);
+            if (!cgroup_procs.empty() && !write_file(cgroup_procs, "0"))
+                _exit(250);
             if (setgid(uid) != 0 || setuid(uid) != 0)
                 _exit(250);
             std::string r = std::to_string(ready[1]), g = std::to_string(release[0]);
@@ -86,7 +151,7 @@ struct idle_process {
         release_fd = release[1];
         char c;
         if (pid < 0 || read(ready[0], &c, 1) != 1)
-            error = "the idle process did not start (setuid or exec failed)";
+            error = "the idle process did not start (cgroup, setuid or exec failed)";
         close(ready[0]);
         unlink(link.c_str());
     }
@@ -280,6 +345,7 @@ class table {
     void setgid_program();
     void stalled_name();
     void chunk_cap();
+    void memcg_charge(const memory_cgroup& cg);
     void limits();
     void cleanup();
 };
@@ -506,11 +572,13 @@ void table::chunk_cap() {
     int logged_before = kernel_log_lines_with(logged_text);
     if (logged_before < 0)
         return skip(proves, "unavailable: /dev/kmsg cannot be read");
-    idle_process p(program_, workdir_, name, 0, "sparse");
+    memory_cgroup cg("pfcheck_abi_cap");
+    idle_process p(program_, workdir_, name, 0, "sparse", cg.procs());
     if (!p.error.empty())
         return fact(rs::pfcheck, proves, false, "the process records its pages", p.error);
     pf_stat first{}, second{};
     int e1 = sys_.get_info(name, &first), e2 = sys_.get_info(name, &second);
+    memcg_charge(cg);
     p.finish();
     long in_vmas = 0;
     for (int i = 0; i < first.nb_vma && i < max_size; ++i)
@@ -525,6 +593,19 @@ void table::chunk_cap() {
                                      std::to_string(logged) + " time(s)";
     fact(rs::pfcheck, proves, holds,
          "total >= 4160, >= 64 in no VMA, logged once for two calls", got);
+}
+
+// The counters are charged to the memory cgroup of the task that faults:
+// 4,096 chunks of 64 counters are at least 1 MiB of its slab (the chunk-cap
+// row's process, alone in a cgroup of its own, records them).
+void table::memcg_charge(const memory_cgroup& cg) {
+    const char* proves = "the counters' memory is charged to the faulting task's memory cgroup";
+    if (!cg.error.empty())
+        return skip(proves, cg.error);
+    long slab = cg.stat("slab");
+    fact(rs::pfcheck, proves, slab >= max_chunks * chunk_pages * 4,
+         ">= 1 MiB of slab in the process's cgroup for 4,096 chunks",
+         slab < 0 ? "memory.stat has no slab line" : std::to_string(slab) + " bytes of slab");
 }
 
 void table::limits() {
