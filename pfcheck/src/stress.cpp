@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The race stress: tracked processes fork, write, exec and exit in a loop
-// while other threads call set_param, get_info and cleanup without pause.
+// (each exec with a process of the same name faulting across it) while other
+// threads call set_param, get_info and cleanup without pause.
 // Every result must be one the contract allows at some moment of the race;
 // the kernel must report nothing; and afterwards the caller runs the
 // scenarios again, quietly, and they must match the oracle exactly.
@@ -70,6 +71,34 @@ void write_pages(char* base) {
     }
 }
 
+// A page of the image's .bss: pfcheck is static and not position
+// independent, so the page has the same address in every image, and it is
+// in a VMA of the layout each new image reports.
+alignas(page_size) char restart_page[page_size];
+constexpr int restart_sibling_faults = 2000;
+
+// Forks an orphan under the worker's name that writes restart_page again and
+// again while the worker executes a new image, which restarts the record: a
+// fault that the restart splits (counted in the page, but not in the total)
+// shows as per-VMA counts above the total at every later pf_get_info.
+void fault_across_restart() {
+    pid_t middle = fork();
+    if (middle != 0) {
+        while (middle > 0 && waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        return;
+    }
+    if (fork() == 0) {
+        auto* p = static_cast<volatile char*>(restart_page);
+        for (int i = 0; i < restart_sibling_faults; ++i) {
+            madvise(restart_page, page_size, MADV_DONTNEED);
+            (void)*p; // the zero page, read-only
+            *p = 1;   // a CoW fault
+        }
+    }
+    _exit(0);
+}
+
 // Worker counters travel to the controller as one short line per image.
 void report_line(int fd, long forks, long execs, long pages) {
     char line[96];
@@ -125,7 +154,8 @@ int stress_worker_main(int argc, char** argv) {
         munmap(base, pages_per_round * page_size);
         // Now and then a new image: the exec hook restarts the record.
         if (execs_left > 0 && round % 8 == 7) {
-            report_line(stats, forks, 1, pages);
+            fault_across_restart();
+            report_line(stats, forks, 1, pages + restart_sibling_faults);
             std::string left = std::to_string(execs_left - 1);
             // By the symlink's path: the comm comes from the executed file's name.
             execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), nullptr);
