@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The race stress: tracked processes fork, write, exec and exit in a loop
 // (each exec with a process of the same name faulting across it) while other
-// threads call set_param, get_info and cleanup without pause.
+// threads call set_param, get_info and cleanup without pause; then, for the
+// last quarter, the names stay and the records restart at every round.
 // Every result must be one the contract allows at some moment of the race;
 // the kernel must report nothing; and afterwards the caller runs the
 // scenarios again, quietly, and they must match the oracle exactly.
 #include "stress.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -71,32 +73,58 @@ void write_pages(char* base) {
     }
 }
 
-// A page of the image's .bss: pfcheck is static and not position
-// independent, so the page has the same address in every image, and it is
-// in a VMA of the layout each new image reports.
-alignas(page_size) char restart_page[page_size];
-constexpr int restart_sibling_faults = 2000;
+// Pages of the image's .bss, one in each of four chunks of 64 page counters:
+// pfcheck is static and not position independent, so they have the same
+// addresses in every image, in a VMA of the layout each new image reports.
+constexpr int restart_pages = 4;
+constexpr long chunk_span = 64 * page_size;
+alignas(page_size) char restart_area[restart_pages * chunk_span];
+constexpr long restart_sibling_ns = 5'000'000;
 
-// Forks an orphan under the worker's name that writes restart_page again and
-// again while the worker executes a new image, which restarts the record: a
-// fault that the restart splits (counted in the page, but not in the total)
-// shows as per-VMA counts above the total at every later pf_get_info.
-void fault_across_restart() {
-    pid_t middle = fork();
-    if (middle != 0) {
-        while (middle > 0 && waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
+// Forks a process of the worker's name that writes the restart pages again
+// and again for restart_sibling_ns, and returns once it has written them
+// once: the worker then executes a new image, which restarts the record,
+// while its child faults. A fault that the restart splits (counted in a page
+// but not in the total) shows as per-VMA counts above the total at every
+// later pf_get_info. The child survives the exec; the new image reaps it.
+void fault_across_restart(int stats_fd) {
+    int ready[2];
+    if (pipe(ready) != 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(ready[0]);
+        close(stats_fd);
+        const long until = now_ns() + restart_sibling_ns;
+        for (bool told = false; now_ns() < until; told = true) {
+            for (int i = 0; i < restart_pages; ++i) {
+                char* page = restart_area + i * chunk_span;
+                madvise(page, page_size, MADV_DONTNEED);
+                (void)*static_cast<volatile char*>(page); // the zero page, read-only
+                *static_cast<volatile char*>(page) = 1;   // a CoW fault
+            }
+            if (!told && write(ready[1], "r", 1) != 1)
+                break;
         }
+        _exit(0);
+    }
+    close(ready[1]);
+    char c;
+    if (pid > 0 && read(ready[0], &c, 1) != 1) {
+        // The child died before its first fault: the exec goes on without it.
+    }
+    close(ready[0]);
+}
+
+// Reaps the children that ended (the restart faulters of earlier images);
+// with `all`, waits for every one.
+void reap_children(bool all) {
+    for (;;) {
+        pid_t pid = waitpid(-1, nullptr, all ? 0 : WNOHANG);
+        if (pid > 0 || (pid < 0 && errno == EINTR))
+            continue;
         return;
     }
-    if (fork() == 0) {
-        auto* p = static_cast<volatile char*>(restart_page);
-        for (int i = 0; i < restart_sibling_faults; ++i) {
-            madvise(restart_page, page_size, MADV_DONTNEED);
-            (void)*p; // the zero page, read-only
-            *p = 1;   // a CoW fault
-        }
-    }
-    _exit(0);
 }
 
 // Worker counters travel to the controller as one short line per image.
@@ -111,15 +139,17 @@ void report_line(int fd, long forks, long execs, long pages) {
 } // namespace
 
 int stress_worker_main(int argc, char** argv) {
-    // pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT
-    if (argc != 5)
+    // pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT EXEC_EVERY
+    if (argc != 6)
         return 2;
     const long deadline = std::atol(argv[2]);
     const int stats = std::atoi(argv[3]);
     int execs_left = std::atoi(argv[4]);
+    const int exec_every = std::max(1, std::atoi(argv[5]));
     long forks = 0, pages = 0;
     std::mt19937 rng(static_cast<unsigned>(getpid()));
     for (int round = 0; now_ns() < deadline; ++round) {
+        reap_children(false);
         void* p = mmap(nullptr, pages_per_round * page_size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
@@ -153,52 +183,44 @@ int stress_worker_main(int argc, char** argv) {
         }
         munmap(base, pages_per_round * page_size);
         // Now and then a new image: the exec hook restarts the record.
-        if (execs_left > 0 && round % 8 == 7) {
-            fault_across_restart();
-            report_line(stats, forks, 1, pages + restart_sibling_faults);
+        if (execs_left > 0 && round % exec_every == exec_every - 1) {
+            report_line(stats, forks, 1, pages);
+            fault_across_restart(stats);
             std::string left = std::to_string(execs_left - 1);
             // By the symlink's path: the comm comes from the executed file's name.
-            execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), nullptr);
+            execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), argv[5], nullptr);
             return 4;
         }
     }
     report_line(stats, forks, 0, pages);
+    reap_children(true);
     return 0;
 }
 
 namespace {
 
-// One race: the workers (tracked processes that fork, write and execute
-// themselves), the callers (threads that make the syscalls), and what they
-// saw. Every result must be one that some interleaving allows.
+// One race, in two phases: the workers (tracked processes that fork, write
+// and execute themselves), the callers (threads that make the syscalls), and
+// what they saw. Every result must be one that some interleaving allows.
+// First, names are tracked and dropped without pause; then, for the last
+// quarter, the names stay tracked, each worker executes itself every round
+// with a child faulting across the exec, and the callers only read, so that
+// a record restarts many times between two reads.
 class race {
   public:
     race(const pf_syscalls& sys, const stress_options& opt)
         : sys_(sys), opt_(opt), start_(now_ns()),
-          deadline_(start_ + static_cast<long>(opt.seconds * 1e9)) {
+          deadline_(start_ + static_cast<long>(opt.seconds * 1e9)),
+          restarts_from_(deadline_ - static_cast<long>(opt.seconds * 1e9 / 4)) {
         r_.processes = opt.processes;
         r_.caller_threads = opt.caller_threads;
     }
 
     stress_report run() {
-        int stats[2];
-        if (pipe(stats) != 0) {
-            r_.fatal = "pipe failed";
-            return r_;
-        }
         sys_.cleanup();
-        for (int i = 0; i < opt_.processes; ++i)
-            sys_.set_param(worker_name(i));
-        start_workers(stats);
-        std::thread reader([&] { read_stats(stats[0]); });
-        std::vector<std::thread> callers;
-        callers.emplace_back([&] { churn(); });
-        for (int i = 1; i < opt_.caller_threads; ++i)
-            callers.emplace_back([&, i] { call(static_cast<unsigned>(opt_.seed + i)); });
-        for (auto& t : callers)
-            t.join();
-        reap_workers();
-        reader.join();
+        phase(restarts_from_, false);
+        if (r_.fatal.empty())
+            phase(deadline_, true);
         for (int i = 0; i < opt_.processes; ++i)
             unlink((opt_.workdir + "/" + worker_name(i)).c_str());
         sys_.cleanup();
@@ -209,16 +231,41 @@ class race {
     }
 
   private:
+    static constexpr int churn_exec_every = 8, execs_per_worker = 1000;
     const pf_syscalls& sys_;
     const stress_options& opt_;
-    const long start_, deadline_;
+    const long start_, deadline_, restarts_from_;
     stress_report r_;
     std::vector<pid_t> workers_;
     std::mutex lock_;
     std::atomic<long> calls_{0}, max_total_{0};
 
+    void phase(long until, bool restarts) {
+        int stats[2];
+        if (pipe(stats) != 0) {
+            r_.fatal = "pipe failed";
+            return;
+        }
+        for (int i = 0; i < opt_.processes; ++i)
+            sys_.set_param(worker_name(i));
+        start_workers(stats, until, restarts ? 1 : churn_exec_every);
+        std::thread reader([&] { read_stats(stats[0], restarts); });
+        std::vector<std::thread> callers;
+        if (!restarts)
+            callers.emplace_back([&] { churn(until); });
+        for (int i = restarts ? 0 : 1; i < opt_.caller_threads; ++i)
+            callers.emplace_back([&, i] {
+                auto seed = static_cast<unsigned>(opt_.seed + i);
+                restarts ? poll(seed, until) : call(seed, until);
+            });
+        for (auto& t : callers)
+            t.join();
+        reap_workers();
+        reader.join();
+    }
+
     // Each worker is executed under its tracked name through a symlink.
-    void start_workers(int stats[2]) {
+    void start_workers(int stats[2], long until, int exec_every) {
         for (int i = 0; i < opt_.processes; ++i) {
             std::string link = opt_.workdir + "/" + worker_name(i);
             unlink(link.c_str());
@@ -229,9 +276,11 @@ class race {
             pid_t pid = fork();
             if (pid == 0) {
                 close(stats[0]);
-                std::string d = std::to_string(deadline_), fd = std::to_string(stats[1]);
-                execl(link.c_str(), link.c_str(), "--stress-worker", d.c_str(), fd.c_str(), "1000",
-                      nullptr);
+                std::string d = std::to_string(until), fd = std::to_string(stats[1]),
+                            n = std::to_string(execs_per_worker),
+                            every = std::to_string(exec_every);
+                execl(link.c_str(), link.c_str(), "--stress-worker", d.c_str(), fd.c_str(),
+                      n.c_str(), every.c_str(), nullptr);
                 _exit(127);
             }
             if (pid > 0)
@@ -240,12 +289,13 @@ class race {
         close(stats[1]);
     }
 
-    void read_stats(int fd) {
+    void read_stats(int fd, bool restarts) {
         FILE* in = fdopen(fd, "r");
         long f = 0, e = 0, p = 0;
         while (in && std::fscanf(in, "%ld %ld %ld", &f, &e, &p) == 3) {
             r_.forks += f;
             r_.execs += e;
+            r_.restart_execs += restarts ? e : 0;
             r_.pages_written += p;
         }
         if (in)
@@ -267,9 +317,9 @@ class race {
 
     // One caller only tracks every name and cleans up, without pause: records
     // are freed while the workers' faults look them up.
-    void churn() {
+    void churn(long until) {
         std::map<std::string, long> seen;
-        while (now_ns() < deadline_) {
+        while (now_ns() < until) {
             for (int i = 0; i < opt_.processes; ++i) {
                 int e = sys_.set_param(worker_name(i));
                 if (e != 0)
@@ -303,10 +353,10 @@ class race {
 
     // get_info is the slow call (it reads the layout under mmap_lock): the
     // state-changing calls, which race with the fault path, get the larger share.
-    void call(unsigned seed) {
+    void call(unsigned seed, long until) {
         std::mt19937 rng(seed);
         std::map<std::string, long> seen;
-        while (now_ns() < deadline_) {
+        while (now_ns() < until) {
             std::string name = worker_name(static_cast<int>(rng() % opt_.processes));
             unsigned pick = rng() % 100;
             int e;
@@ -327,6 +377,17 @@ class race {
         tally(seen);
     }
 
+    // The restart phase's callers only read, each pf_get_info checked.
+    void poll(unsigned seed, long until) {
+        std::mt19937 rng(seed);
+        std::map<std::string, long> seen;
+        while (now_ns() < until) {
+            ++seen[errno_name(get_info(worker_name(static_cast<int>(rng() % opt_.processes))))];
+            ++calls_;
+        }
+        tally(seen);
+    }
+
     void reap_workers() {
         for (pid_t w : workers_) {
             int status = 0;
@@ -336,6 +397,7 @@ class race {
                 unexpected("worker " + std::to_string(w) + " ended with status " +
                            std::to_string(status));
         }
+        workers_.clear();
     }
 };
 
@@ -351,6 +413,7 @@ nlohmann::json to_json(const stress_report& r) {
             {"seconds", r.seconds},
             {"forks", r.forks},
             {"execs", r.execs},
+            {"restart_execs", r.restart_execs},
             {"pages_written", r.pages_written},
             {"calls", r.calls},
             {"by_result", r.by_result},

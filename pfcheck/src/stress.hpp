@@ -26,6 +26,7 @@ struct stress_report {
     int processes = 0, caller_threads = 0;
     double seconds = 0;
     long forks = 0, execs = 0, pages_written = 0, calls = 0, max_total_seen = 0;
+    long restart_execs = 0; // of them, in the restart phase
     std::map<std::string, long> by_result;
     long unexpected = 0; // results no interleaving allows, and workers that failed
     std::vector<std::string> first_unexpected;
@@ -35,7 +36,7 @@ struct stress_report {
 // Resets tracking at the start and at the end.
 stress_report run_stress(const pf_syscalls& sys, const stress_options& opt);
 
-// A worker process: pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT
+// A worker process: pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT EXEC_EVERY
 int stress_worker_main(int argc, char** argv);
 
 nlohmann::json to_json(const stress_report& r);
