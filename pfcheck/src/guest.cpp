@@ -232,10 +232,7 @@ nlohmann::json stress_work(const guest_options& opt, const pf_syscalls& sys) {
     std::fprintf(stderr, "pfcheck-init: stress: %d processes, %d caller threads, %.0f s\n",
                  so.processes, so.caller_threads, so.seconds);
     auto st = run_stress(sys, so);
-    std::fprintf(stderr,
-                 "pfcheck-init: stress: %ld forks, %ld execs, %ld pages written, %ld calls, "
-                 "%ld unexpected\n",
-                 st.forks, st.execs, st.pages_written, st.calls, st.unexpected);
+    std::fprintf(stderr, "pfcheck-init: stress: %s\n", summary(st).c_str());
     for (const auto& m : st.first_unexpected)
         std::fprintf(stderr, "    problem: stress: %s\n", m.c_str());
     return to_json(st);

@@ -215,10 +215,7 @@ int cmd_stress(const pf_syscalls& sys, stress_options so, bool final_round) {
     auto r = run_stress(sys, so);
     for (const auto& m : r.first_unexpected)
         std::printf("unexpected: %s\n", m.c_str());
-    std::printf("%d processes, %.0f s: %ld forks, %ld execs (%ld in the restart phase), %ld "
-                "pages written, %ld calls, %ld unexpected\n",
-                r.processes, r.seconds, r.forks, r.execs, r.restart_execs, r.pages_written, r.calls,
-                r.unexpected);
+    std::printf("%d processes, %.0f s: %s\n", r.processes, r.seconds, summary(r).c_str());
     if (!r.fatal.empty()) {
         std::fprintf(stderr, "pfcheck: %s\n", r.fatal.c_str());
         return exit_cannot_judge;

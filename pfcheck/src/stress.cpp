@@ -423,4 +423,11 @@ nlohmann::json to_json(const stress_report& r) {
             {"fatal", r.fatal}};
 }
 
+std::string summary(const stress_report& r) {
+    return std::to_string(r.forks) + " forks, " + std::to_string(r.execs) + " execs (" +
+           std::to_string(r.restart_execs) + " in the restart phase), " +
+           std::to_string(r.pages_written) + " pages written, " + std::to_string(r.calls) +
+           " calls, " + std::to_string(r.unexpected) + " unexpected";
+}
+
 } // namespace pfcheck

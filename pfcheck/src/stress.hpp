@@ -41,4 +41,7 @@ int stress_worker_main(int argc, char** argv);
 
 nlohmann::json to_json(const stress_report& r);
 
+// One line: forks, execs (in the restart phase), pages, calls, unexpected.
+std::string summary(const stress_report& r);
+
 } // namespace pfcheck
