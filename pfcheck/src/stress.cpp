@@ -97,11 +97,11 @@ void fault_across_restart(int stats_fd) {
         close(stats_fd);
         const long until = now_ns() + restart_sibling_ns;
         for (bool told = false; now_ns() < until; told = true) {
+            madvise(restart_area, sizeof restart_area, MADV_DONTNEED);
             for (int i = 0; i < restart_pages; ++i) {
-                char* page = restart_area + i * chunk_span;
-                madvise(page, page_size, MADV_DONTNEED);
-                (void)*static_cast<volatile char*>(page); // the zero page, read-only
-                *static_cast<volatile char*>(page) = 1;   // a CoW fault
+                auto* page = static_cast<volatile char*>(restart_area + i * chunk_span);
+                (void)*page; // the zero page, read-only
+                *page = 1;   // a CoW fault
             }
             if (!told && write(ready[1], "r", 1) != 1)
                 break;
@@ -140,16 +140,28 @@ void report_line(int fd, long forks, long execs, long pages) {
 
 int stress_worker_main(int argc, char** argv) {
     // pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT EXEC_EVERY
+    // EXEC_EVERY 0, the restart phase: each image only starts its faulting
+    // child and executes again.
     if (argc != 6)
         return 2;
     const long deadline = std::atol(argv[2]);
     const int stats = std::atoi(argv[3]);
-    int execs_left = std::atoi(argv[4]);
-    const int exec_every = std::max(1, std::atoi(argv[5]));
+    const int execs_left = std::atoi(argv[4]), exec_every = std::atoi(argv[5]);
     long forks = 0, pages = 0;
+    // A new image, with a child of the same name faulting across the exec.
+    auto execute_again = [&] {
+        report_line(stats, forks, 1, pages);
+        fault_across_restart(stats);
+        std::string left = std::to_string(execs_left - 1);
+        // By the symlink's path: the comm comes from the executed file's name.
+        execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), argv[5], nullptr);
+        return 4;
+    };
     std::mt19937 rng(static_cast<unsigned>(getpid()));
     for (int round = 0; now_ns() < deadline; ++round) {
         reap_children(false);
+        if (exec_every == 0 && execs_left > 0)
+            return execute_again();
         void* p = mmap(nullptr, pages_per_round * page_size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
@@ -183,14 +195,8 @@ int stress_worker_main(int argc, char** argv) {
         }
         munmap(base, pages_per_round * page_size);
         // Now and then a new image: the exec hook restarts the record.
-        if (execs_left > 0 && round % exec_every == exec_every - 1) {
-            report_line(stats, forks, 1, pages);
-            fault_across_restart(stats);
-            std::string left = std::to_string(execs_left - 1);
-            // By the symlink's path: the comm comes from the executed file's name.
-            execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), argv[5], nullptr);
-            return 4;
-        }
+        if (exec_every > 0 && execs_left > 0 && round % exec_every == exec_every - 1)
+            return execute_again();
     }
     report_line(stats, forks, 0, pages);
     reap_children(true);
@@ -203,9 +209,9 @@ namespace {
 // and execute themselves), the callers (threads that make the syscalls), and
 // what they saw. Every result must be one that some interleaving allows.
 // First, names are tracked and dropped without pause; then, for the last
-// quarter, the names stay tracked, each worker executes itself every round
-// with a child faulting across the exec, and the callers only read, so that
-// a record restarts many times between two reads.
+// quarter, two names stay tracked, their workers do nothing but execute
+// themselves, each time with a child faulting across the exec, and one
+// caller only reads, so that a record restarts many times between two reads.
 class race {
   public:
     race(const pf_syscalls& sys, const stress_options& opt)
@@ -231,7 +237,10 @@ class race {
     }
 
   private:
-    static constexpr int churn_exec_every = 8, execs_per_worker = 1000;
+    // In the restart phase, few processes, so that a worker's faulting child
+    // runs while the worker executes, and one caller reading.
+    static constexpr int churn_exec_every = 8, execs_per_worker = 1000, restart_workers = 2,
+                         restart_readers = 1;
     const pf_syscalls& sys_;
     const stress_options& opt_;
     const long start_, deadline_, restarts_from_;
@@ -246,18 +255,21 @@ class race {
             r_.fatal = "pipe failed";
             return;
         }
-        for (int i = 0; i < opt_.processes; ++i)
+        const int workers = restarts ? std::min(restart_workers, opt_.processes) : opt_.processes;
+        for (int i = 0; i < workers; ++i)
             sys_.set_param(worker_name(i));
-        start_workers(stats, until, restarts ? 1 : churn_exec_every);
+        start_workers(stats, until, restarts ? 0 : churn_exec_every, workers);
         std::thread reader([&] { read_stats(stats[0], restarts); });
         std::vector<std::thread> callers;
-        if (!restarts)
+        if (restarts) {
+            for (int i = 0; i < restart_readers; ++i)
+                callers.emplace_back(
+                    [&, i] { poll(static_cast<unsigned>(opt_.seed + i), until, workers); });
+        } else {
             callers.emplace_back([&] { churn(until); });
-        for (int i = restarts ? 0 : 1; i < opt_.caller_threads; ++i)
-            callers.emplace_back([&, i] {
-                auto seed = static_cast<unsigned>(opt_.seed + i);
-                restarts ? poll(seed, until) : call(seed, until);
-            });
+            for (int i = 1; i < opt_.caller_threads; ++i)
+                callers.emplace_back([&, i] { call(static_cast<unsigned>(opt_.seed + i), until); });
+        }
         for (auto& t : callers)
             t.join();
         reap_workers();
@@ -265,8 +277,8 @@ class race {
     }
 
     // Each worker is executed under its tracked name through a symlink.
-    void start_workers(int stats[2], long until, int exec_every) {
-        for (int i = 0; i < opt_.processes; ++i) {
+    void start_workers(int stats[2], long until, int exec_every, int workers) {
+        for (int i = 0; i < workers; ++i) {
             std::string link = opt_.workdir + "/" + worker_name(i);
             unlink(link.c_str());
             if (symlink(opt_.program.c_str(), link.c_str()) != 0) {
@@ -378,11 +390,11 @@ class race {
     }
 
     // The restart phase's callers only read, each pf_get_info checked.
-    void poll(unsigned seed, long until) {
+    void poll(unsigned seed, long until, int workers) {
         std::mt19937 rng(seed);
         std::map<std::string, long> seen;
         while (now_ns() < until) {
-            ++seen[errno_name(get_info(worker_name(static_cast<int>(rng() % opt_.processes))))];
+            ++seen[errno_name(get_info(worker_name(static_cast<int>(rng() % workers))))];
             ++calls_;
         }
         tally(seen);
