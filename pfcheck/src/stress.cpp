@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -29,10 +30,13 @@ namespace {
 constexpr int pages_per_round = 16;
 constexpr long page_size = 4096;
 
-long now_ns() {
+// Nanoseconds in 64 bits: a 32-bit long wraps every 4 s.
+using ns_t = std::int64_t;
+
+ns_t now_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+    return static_cast<ns_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // What is wrong with a pf_stat that no interleaving allows: nb_vma out of
@@ -79,7 +83,7 @@ void write_pages(char* base) {
 constexpr int restart_pages = 4;
 constexpr long chunk_span = 64 * page_size;
 alignas(page_size) char restart_area[restart_pages * chunk_span];
-constexpr long restart_sibling_ns = 5'000'000;
+constexpr ns_t restart_sibling_ns = 5'000'000;
 
 // Forks a process of the worker's name that writes the restart pages again
 // and again for restart_sibling_ns, and returns once it has written them
@@ -95,7 +99,7 @@ void fault_across_restart(int stats_fd) {
     if (pid == 0) {
         close(ready[0]);
         close(stats_fd);
-        const long until = now_ns() + restart_sibling_ns;
+        const ns_t until = now_ns() + restart_sibling_ns;
         for (bool told = false; now_ns() < until; told = true) {
             madvise(restart_area, sizeof restart_area, MADV_DONTNEED);
             for (int i = 0; i < restart_pages; ++i) {
@@ -144,7 +148,7 @@ int stress_worker_main(int argc, char** argv) {
     // child and executes again.
     if (argc != 6)
         return 2;
-    const long deadline = std::atol(argv[2]);
+    const ns_t deadline = std::atoll(argv[2]);
     const int stats = std::atoi(argv[3]);
     const int execs_left = std::atoi(argv[4]), exec_every = std::atoi(argv[5]);
     long forks = 0, pages = 0;
@@ -216,8 +220,8 @@ class race {
   public:
     race(const pf_syscalls& sys, const stress_options& opt)
         : sys_(sys), opt_(opt), start_(now_ns()),
-          deadline_(start_ + static_cast<long>(opt.seconds * 1e9)),
-          restarts_from_(deadline_ - static_cast<long>(opt.seconds * 1e9 / 4)) {
+          deadline_(start_ + static_cast<ns_t>(opt.seconds * 1e9)),
+          restarts_from_(deadline_ - static_cast<ns_t>(opt.seconds * 1e9 / 4)) {
         r_.processes = opt.processes;
         r_.caller_threads = opt.caller_threads;
     }
@@ -243,13 +247,13 @@ class race {
                          restart_readers = 1;
     const pf_syscalls& sys_;
     const stress_options& opt_;
-    const long start_, deadline_, restarts_from_;
+    const ns_t start_, deadline_, restarts_from_;
     stress_report r_;
     std::vector<pid_t> workers_;
     std::mutex lock_;
     std::atomic<long> calls_{0}, max_total_{0};
 
-    void phase(long until, bool restarts) {
+    void phase(ns_t until, bool restarts) {
         int stats[2];
         if (pipe(stats) != 0) {
             r_.fatal = "pipe failed";
@@ -277,7 +281,7 @@ class race {
     }
 
     // Each worker is executed under its tracked name through a symlink.
-    void start_workers(int stats[2], long until, int exec_every, int workers) {
+    void start_workers(int stats[2], ns_t until, int exec_every, int workers) {
         for (int i = 0; i < workers; ++i) {
             std::string link = opt_.workdir + "/" + worker_name(i);
             unlink(link.c_str());
@@ -329,7 +333,7 @@ class race {
 
     // One caller only tracks every name and cleans up, without pause: records
     // are freed while the workers' faults look them up.
-    void churn(long until) {
+    void churn(ns_t until) {
         std::map<std::string, long> seen;
         while (now_ns() < until) {
             for (int i = 0; i < opt_.processes; ++i) {
@@ -365,7 +369,7 @@ class race {
 
     // get_info is the slow call (it reads the layout under mmap_lock): the
     // state-changing calls, which race with the fault path, get the larger share.
-    void call(unsigned seed, long until) {
+    void call(unsigned seed, ns_t until) {
         std::mt19937 rng(seed);
         std::map<std::string, long> seen;
         while (now_ns() < until) {
@@ -390,7 +394,7 @@ class race {
     }
 
     // The restart phase's callers only read, each pf_get_info checked.
-    void poll(unsigned seed, long until, int workers) {
+    void poll(unsigned seed, ns_t until, int workers) {
         std::mt19937 rng(seed);
         std::map<std::string, long> seen;
         while (now_ns() < until) {
