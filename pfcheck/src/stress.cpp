@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -83,18 +84,19 @@ void write_pages(char* base) {
 constexpr int restart_pages = 4;
 constexpr long chunk_span = 64 * page_size;
 alignas(page_size) char restart_area[restart_pages * chunk_span];
-constexpr ns_t restart_sibling_ns = 5'000'000;
+constexpr ns_t restart_sibling_ns = 1'000'000'000; // at most: the new image stops it
 
 // Forks a process of the worker's name that writes the restart pages again
-// and again for restart_sibling_ns, and returns once it has written them
-// once: the worker then executes a new image, which restarts the record,
-// while its child faults. A fault that the restart splits (counted in a page
-// but not in the total) shows as per-VMA counts above the total at every
-// later pf_get_info. The child survives the exec; the new image reaps it.
-void fault_across_restart(int stats_fd) {
+// and again, and returns its PID once it has written them once: the worker
+// then executes a new image, which restarts the record at the end of the
+// exec, while its child faults; the new image stops the child (an exec under
+// KASAN can take longer than any fixed time). A fault that the restart
+// splits (counted in a page but not in the total) shows as per-VMA counts
+// above the total at every later pf_get_info. The child survives the exec.
+pid_t fault_across_restart(int stats_fd) {
     int ready[2];
     if (pipe(ready) != 0)
-        return;
+        return -1;
     pid_t pid = fork();
     if (pid == 0) {
         close(ready[0]);
@@ -118,6 +120,7 @@ void fault_across_restart(int stats_fd) {
         // The child died before its first fault: the exec goes on without it.
     }
     close(ready[0]);
+    return pid;
 }
 
 // Reaps the children that ended (the restart faulters of earlier images);
@@ -143,11 +146,13 @@ void report_line(int fd, long forks, long execs, long pages) {
 } // namespace
 
 int stress_worker_main(int argc, char** argv) {
-    // pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT EXEC_EVERY
+    // pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT EXEC_EVERY [FAULTER]
     // EXEC_EVERY 0, the restart phase: each image only starts its faulting
-    // child and executes again.
-    if (argc != 6)
+    // child and executes again. FAULTER: the previous image's faulting child.
+    if (argc != 6 && argc != 7)
         return 2;
+    if (argc == 7 && std::atoi(argv[6]) > 0)
+        kill(std::atoi(argv[6]), SIGKILL); // our child, not reaped yet: its PID is ours
     const ns_t deadline = std::atoll(argv[2]);
     const int stats = std::atoi(argv[3]);
     const int execs_left = std::atoi(argv[4]), exec_every = std::atoi(argv[5]);
@@ -155,10 +160,11 @@ int stress_worker_main(int argc, char** argv) {
     // A new image, with a child of the same name faulting across the exec.
     auto execute_again = [&] {
         report_line(stats, forks, 1, pages);
-        fault_across_restart(stats);
-        std::string left = std::to_string(execs_left - 1);
+        std::string left = std::to_string(execs_left - 1),
+                    faulter = std::to_string(fault_across_restart(stats));
         // By the symlink's path: the comm comes from the executed file's name.
-        execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), argv[5], nullptr);
+        execl(argv[0], argv[0], argv[1], argv[2], argv[3], left.c_str(), argv[5], faulter.c_str(),
+              nullptr);
         return 4;
     };
     std::mt19937 rng(static_cast<unsigned>(getpid()));
