@@ -83,11 +83,7 @@ class memory_cgroup {
             }
             mounted_ = true;
         }
-        std::ifstream in(controllers);
-        std::string word;
-        while (in >> word && word != "memory") {
-        }
-        if (word != "memory") {
+        if (!lists_memory(controllers)) {
             error = "unavailable: this kernel has no memory cgroup (CONFIG_MEMCG)";
             return;
         }
@@ -121,8 +117,10 @@ class memory_cgroup {
     bool mounted_ = false, enabled_ = false;
 
     static std::string subtree_control() { return std::string(root) + "/cgroup.subtree_control"; }
-    static bool controller_enabled() {
-        std::ifstream in(subtree_control());
+    static bool controller_enabled() { return lists_memory(subtree_control()); }
+    // Whether a cgroup file's list of controllers names "memory".
+    static bool lists_memory(const std::string& file) {
+        std::ifstream in(file);
         std::string word;
         while (in >> word && word != "memory") {
         }

@@ -37,6 +37,8 @@ struct stress_report {
 stress_report run_stress(const pf_syscalls& sys, const stress_options& opt);
 
 // A worker process: pfcheck --stress-worker DEADLINE_NS STATS_FD EXECS_LEFT EXEC_EVERY
+// [FAULTER] (EXEC_EVERY 0: it only executes itself; FAULTER: the previous
+// image's faulting child, which it stops)
 int stress_worker_main(int argc, char** argv);
 
 nlohmann::json to_json(const stress_report& r);
