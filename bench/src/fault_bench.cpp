@@ -28,6 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
+#if defined(__i386__) || defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 namespace {
 
@@ -35,7 +38,20 @@ using pfcheck::pf_syscalls;
 
 const long page = sysconf(_SC_PAGESIZE);
 
+// --clock=tsc: the time stamp counter read directly. Under QEMU's -icount
+// shift=0 it advances by one per guest instruction, exactly, whatever the
+// kernel made of its frequency; the kernel's clock_gettime() scales it by
+// the frequency it calibrated at boot, which can differ between two boots of
+// one kernel by a percent or more (4.15 i386), and would then show up as an
+// overhead. A tick is reported as a nanosecond: under icount shift=0 both are
+// one instruction.
+bool tsc_clock = false;
+
 double now_seconds() {
+#if defined(__i386__) || defined(__x86_64__)
+    if (tsc_clock)
+        return static_cast<double>(__rdtsc()) * 1e-9;
+#endif
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
@@ -340,11 +356,16 @@ int main(int argc, char** argv) {
             config = a.substr(9);
         else if (a.rfind("--nr=", 0) == 0)
             nr = a.substr(5);
+        else if (a == "--clock=tsc" || a == "--clock=gettime")
+            tsc_clock = a == "--clock=tsc";
         else {
             std::fprintf(
                 stderr,
                 "usage: pfbench --config=vanilla|vanilla-1000vma|untracked|tracked-self|"
-                "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C] [--benchmark_* flags]\n");
+                "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C] [--clock=tsc|gettime]\n"
+                "              [--benchmark_* flags]\n"
+                "  --clock=tsc  time with the time stamp counter (one tick per guest\n"
+                "               instruction under QEMU -icount shift=0), not clock_gettime\n");
             return 2;
         }
     }
@@ -362,6 +383,7 @@ int main(int argc, char** argv) {
         return 3;
     }
     benchmark::AddCustomContext("pfbench_config", config);
+    benchmark::AddCustomContext("pfbench_clock", tsc_clock ? "tsc" : "clock_gettime");
     // Fixed iteration counts: about 4,096 faults per repetition whatever N is,
     // and no fork storm for N = 1.
     for (long n : {1L, 16L, 256L, 4096L}) {

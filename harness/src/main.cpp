@@ -114,6 +114,8 @@ int run_bench(options o, int repetitions, const fs::path& base) {
             options bo = o;
             bo.mode = run_mode::bench;
             bo.params = {"reps=" + std::to_string(repetitions)};
+            if (icount) // the TSC counts guest instructions; the kernel's clock scales them
+                bo.params.push_back("clock=tsc");
             bo.ksrc = k.ksrc;
             bo.series = k.series.empty() ? fs::path("none") : k.series;
             bo.pristine = k.pristine;

@@ -222,7 +222,8 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
     }
     if (!any)
         return false;
-    std::string mode = timing == "icount" ? "QEMU -icount shift=0 (guest ns = guest instructions)"
+    std::string mode = timing == "icount" ? "QEMU -icount shift=0 (guest ns = guest instructions, "
+                                            "read from the TSC, not the kernel's clock)"
                                           : "QEMU TCG, wall clock";
     std::string id = arch + "-" + timing;
     auto rule = evidence_of(c, arch, timing, s);
