@@ -68,6 +68,9 @@ void touch(char* base, long first, long count) {
         static_cast<volatile char*>(base)[i * page] = 1;
 }
 
+// The argument of the program exec_exit runs: pfbench, which exits at once.
+const char* const exit_at_once = "--exit-at-once";
+
 // A child process that waits until told to go, or, given `work`, calls it
 // over and over until then; stop() tells it and reaps it, as the destructor
 // does if need be. Without work it is a sharer: while it lives, each page the
@@ -226,6 +229,31 @@ void fork_exit(benchmark::State& state) {
     state.SetLabel("forks");
 }
 
+// Cost of fork + execve + exit + wait: the exec hook, which under (c) and
+// (d) restarts the record of the tracked name (the child is pfbench too),
+// and the exit hook. Registered last: the child becomes the process
+// pf_get_info reports.
+void exec_exit(benchmark::State& state) {
+    for (auto _ : state) {
+        double t0 = now_seconds();
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl("/proc/self/exe", "pfbench", exit_at_once, static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        int status = 0;
+        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        state.SetIterationTime(now_seconds() - t0);
+        if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            state.SkipWithError("the exec'd child failed");
+            break;
+        }
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetLabel("fork, exec and exit");
+}
+
 // N one-page VMAs that cannot merge (alternating protections): as many as
 // mmap gives, in order.
 std::vector<void*> map_unmergeable_pages(long n) {
@@ -347,6 +375,8 @@ std::string track(const std::string& config, const pf_syscalls& sys) {
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], exit_at_once) == 0)
+        return 0;                                       // exec_exit's child
     std::vector<char*> original(argv, argv + argc + 1); // for the exec after set_param
     benchmark::Initialize(&argc, argv);
     std::string config, nr;
@@ -417,6 +447,7 @@ int main(int argc, char** argv) {
             ->Arg(100000)
             ->UseManualTime()
             ->Iterations(20);
+    benchmark::RegisterBenchmark("exec_exit", exec_exit)->UseManualTime()->Iterations(50);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     sys.cleanup();

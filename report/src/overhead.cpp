@@ -151,7 +151,7 @@ std::vector<target_check> check_targets(const samples& s, const evidence_rule& r
     };
     for (const auto& bench : benchmark_names(s)) {
         const std::string kind = split_name(bench).first;
-        bool other_path = kind == "first_touch" || kind == "fork_exit";
+        bool other_path = kind == "first_touch" || kind == "fork_exit" || kind == "exec_exit";
         bool pair = kind == "cow_fault_pair";
         if (kind != "cow_fault" && !other_path && !pair)
             continue;
@@ -199,7 +199,7 @@ std::vector<target_check> check_targets(const samples& s, const evidence_rule& r
             continue;
         }
         if (other_path) {
-            // First touches and forks: at most 1% more, tracked or not.
+            // First touches, forks and execs: at most 1% more, tracked or not.
             ratio_check("untracked", 1.01, "(b) within 1% of (a)");
             ratio_check("tracked-self", 1.01, "(c) within 1% of (a)");
             continue;

@@ -210,6 +210,21 @@ BOOST_AUTO_TEST_CASE(a_rival_at_once_is_judged_against_three_percent) {
     BOOST_TEST(verdicts["(d)"] == "MISSED");
 }
 
+// An exec (fork, execve, exit) is judged as first touches and forks are:
+// within 1% of vanilla, nothing tracked and own name tracked.
+BOOST_AUTO_TEST_CASE(an_exec_is_judged_against_one_percent) {
+    samples s;
+    add_samples(boot_report("vanilla", "exec_exit", {1000, 1000, 1000}), s);
+    add_samples(boot_report("untracked", "exec_exit", {1005, 1005, 1005}), s);
+    add_samples(boot_report("tracked-self", "exec_exit", {1020, 1020, 1020}), s);
+    std::map<std::string, std::string> verdicts;
+    for (const auto& c : check_targets(s))
+        verdicts[c.target.substr(0, 3)] = c.verdict;
+    BOOST_TEST(verdicts.size() == 2u);
+    BOOST_TEST(verdicts["(b)"] == "met");
+    BOOST_TEST(verdicts["(c)"] == "MISSED");
+}
+
 // Growth below 0.5% is no growth, however small the noise: one instruction
 // more per fault under icount (+0.05%, noise 0.01%) once read "MISSED".
 BOOST_AUTO_TEST_CASE(growth_below_half_a_percent_is_none) {
