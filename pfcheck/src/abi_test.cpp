@@ -334,8 +334,10 @@ class table {
         rows_.push_back({.proves = proves, .pass = holds, .source = src, .got_text = got,
                          .expected_text = expected});
     }
-    void skip(const char* proves, const std::string& why) {
-        rows_.push_back({.proves = proves, .note = why, .skipped = true});
+    // A row, or a group of rows, that could not run: course when any of
+    // them is the course's rule, so that the course profile shows the skip.
+    void skip(rule_source src, const char* proves, const std::string& why) {
+        rows_.push_back({.proves = proves, .note = why, .skipped = true, .source = src});
     }
     int get_as(uid_t uid, const std::string& name, pf_stat* out = nullptr) {
         return as_user(uid, [&] {
@@ -432,7 +434,7 @@ void table::root_record() {
     ++tracked_;
     idle_process owner(program_, workdir_, "abi_perm", user_a);
     if (!owner.error.empty())
-        return skip("permission rows of a root record", owner.error);
+        return skip(rs::course, "permission rows of a root record", owner.error);
     pf_stat mine{};
     int e = sys_.get_info("abi_perm", &mine);
     row(rs::pfcheck, "root may read the layout of another user's process", 0, e);
@@ -455,7 +457,7 @@ void table::user_record() {
         as_user(user_a, [&] { return sys_.set_param("abi_user"); }));
     idle_process own(program_, workdir_, "abi_user", user_a);
     if (!own.error.empty())
-        return skip("permission rows of a user's record", own.error);
+        return skip(rs::course, "permission rows of a user's record", own.error);
     pf_stat st{};
     int e = get_as(user_a, "abi_user", &st);
     row(rs::course, "its owner may read the layout of their own process", 0, e);
@@ -472,7 +474,7 @@ void table::user_record() {
         unsigned long other_stack = other.error.empty() ? stack_start(other.pid) : 0;
         get_as(user_a, "abi_user", &st);
         if (!other.error.empty() || !own_stack || own_stack == other_stack)
-            skip(proves, other.error.empty() ? "the two processes' stacks are at the same "
+            skip(rs::pfcheck, proves, other.error.empty() ? "the two processes' stacks are at the same "
                                                "address (no ASLR): their layouts look alike"
                                              : other.error);
         else
@@ -500,7 +502,7 @@ void table::non_dumpable() {
         as_user(user_a, [&] { return sys_.set_param("abi_nodump"); }));
     idle_process p(program_, workdir_, "abi_nodump", user_a, "nodump");
     if (!p.error.empty())
-        return skip("non-dumpable rows", p.error);
+        return skip(rs::pfcheck, "non-dumpable rows", p.error);
     row(rs::pfcheck, "the layout of a non-dumpable process is not readable, even by its user: EPERM",
         EPERM, get_as(user_a, "abi_nodump"));
     p.finish();
@@ -525,13 +527,13 @@ void table::setgid_program() {
         out << in.rdbuf();
     }
     if (chown(copy.c_str(), 0, 0) != 0 || chmod(copy.c_str(), 02755) != 0)
-        return skip(proves, "cannot make a setgid copy of pfcheck: " +
+        return skip(rs::pfcheck, proves, "cannot make a setgid copy of pfcheck: " +
                                 std::string(std::strerror(errno)));
     row(rs::pfcheck, "a user tracks the setgid test's name", 0,
         as_user(user_a, [&] { return sys_.set_param("abi_sgid"); }));
     idle_process p(copy, workdir_, "abi_sgid", user_a);
     if (!p.error.empty())
-        return skip(proves, p.error);
+        return skip(rs::pfcheck, proves, p.error);
     pf_stat st{};
     int e = get_as(user_a, "abi_sgid", &st);
     fact(rs::pfcheck, proves, e == 0 && st.nb_vma == 0, "no layout",
@@ -548,7 +550,7 @@ void table::stalled_name() {
     constexpr int deadline_seconds = 10;
     stalling_page name;
     if (!name.error.empty())
-        return skip(proves, "unavailable: " + name.error);
+        return skip(rs::pfcheck, proves, "unavailable: " + name.error);
     int stalled = -1, other = -1;
     std::thread caller([&] { stalled = sys_.set_param(name.base, 6); });
     bool touched = name.touched(deadline_seconds), released = false;
@@ -585,7 +587,7 @@ void table::chunk_cap(const memory_cgroup& cg, std::optional<long>& slab) {
     const std::string logged_text = "pf_get_info: " + name + ": ";
     int logged_before = kernel_log_lines_with(logged_text);
     if (logged_before < 0)
-        return skip(proves, "unavailable: /dev/kmsg cannot be read");
+        return skip(rs::pfcheck, proves, "unavailable: /dev/kmsg cannot be read");
     idle_process p(program_, workdir_, name, 0, "sparse", cg.procs());
     if (!p.error.empty())
         return fact(rs::pfcheck, proves, false, "the process records its pages", p.error);
@@ -616,9 +618,9 @@ void table::chunk_cap(const memory_cgroup& cg, std::optional<long>& slab) {
 void table::memcg_charge(const memory_cgroup& cg, const std::optional<long>& slab) {
     const char* proves = "the counters' memory is charged to the faulting task's memory cgroup";
     if (!cg.error.empty())
-        return skip(proves, cg.error);
+        return skip(rs::pfcheck, proves, cg.error);
     if (!slab)
-        return skip(proves, "the chunk-cap row's process did not record its pages");
+        return skip(rs::pfcheck, proves, "the chunk-cap row's process did not record its pages");
     fact(rs::pfcheck, proves, *slab >= max_chunks * chunk_pages * 4 / 2,
          ">= 512 KiB of slab in the process's cgroup for 4,096 chunks",
          *slab < 0 ? "memory.stat has no slab line" : std::to_string(*slab) + " bytes of slab");
@@ -694,7 +696,7 @@ std::vector<abi_row> table::run() {
         }
         limits();
     } else {
-        skip("permission and limit rows (they start processes as other users)",
+        skip(rs::course, "permission and limit rows (they start processes as other users)",
              "skipped: pfcheck is not running as root");
     }
     cleanup();
