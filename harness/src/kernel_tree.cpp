@@ -387,18 +387,26 @@ std::string course_syscalls_in(const fs::path& src, int major) {
                               major);
 }
 
+namespace {
+// A directory's absolute path in one spelling: "./patch/x/" and "patch/x" are one.
+fs::path normal_dir(const fs::path& p) {
+    fs::path n = fs::absolute(p).lexically_normal();
+    return n.has_filename() ? n : n.parent_path();
+}
+} // namespace
+
 series_choice resolve_series(const std::string& given, const fs::path& inspect, int major,
                              const fs::path& project) {
     std::string version = major < 5 ? "linux-4.15" : "linux-6.1";
-    fs::path reference = fs::absolute(project) / "patch" / version;
+    fs::path reference = normal_dir(project) / "patch" / version;
     series_choice c;
     if (given == "none")
         return {{}, "none (the tree as given)", {}};
     if (given == "reference")
         return {reference, "patch/" + version, {}};
     if (!given.empty()) {
-        c.dir = fs::absolute(given);
-        c.name = c.dir.lexically_relative(fs::absolute(project)).string();
+        c.dir = normal_dir(given);
+        c.name = c.dir.lexically_relative(normal_dir(project)).string();
         return c;
     }
     std::string wired = inspect.empty() ? "" : course_syscalls_in(inspect, major);

@@ -53,6 +53,16 @@ BOOST_AUTO_TEST_CASE(a_vanilla_tree_with_the_reference_series_is_its_own_base) {
     BOOST_TEST(!p.note.empty());
 }
 
+// The reference series named by its path, spelt otherwise than the project
+// (`make bench` passes the project as "."): still the reference, two kernels.
+BOOST_AUTO_TEST_CASE(the_reference_named_by_its_path_is_still_the_reference) {
+    bench_request r = request(tree("/v415", 4, 15), std::nullopt, "/pfcheck/patch/linux-4.15/");
+    r.project = "/pfcheck/.";
+    auto p = plan_bench(r);
+    BOOST_TEST((roles(p) == std::vector<std::string>{"vanilla", "patched"}));
+    BOOST_TEST(p.kernels[1].series == "/pfcheck/patch/linux-4.15");
+}
+
 // A student's tree as they left it, with its vanilla base: three kernels.
 BOOST_AUTO_TEST_CASE(a_students_tree_is_measured_against_its_base_and_the_reference) {
     auto p = plan_bench(request(tree("/student", 4, 15, wired), tree("/v415", 4, 15), "none"));
