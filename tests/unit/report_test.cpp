@@ -25,8 +25,13 @@ json boot_report(const std::string& config, const std::string& bench,
             {"guest", {{"bench", {{config, {{"benchmarks", rows}}}}}}}};
 }
 
-// Each target's verdict, by the configuration's letter: "(c)" -> "met".
-std::map<std::string, std::string> verdicts_by_letter(const samples& s) {
+// The verdicts on one benchmark where each configuration measured its
+// figure three times, by letter.
+std::map<std::string, std::string>
+verdicts_for(const std::string& bench, const std::vector<std::pair<std::string, double>>& ns) {
+    samples s;
+    for (const auto& [config, v] : ns)
+        add_samples(boot_report(config, bench, {v, v, v}), s);
     std::map<std::string, std::string> verdicts;
     for (const auto& c : check_targets(s))
         verdicts[c.target.substr(0, 3)] = c.verdict;
@@ -206,11 +211,8 @@ BOOST_AUTO_TEST_CASE(each_benchmark_keeps_its_own_boot_spread) {
 
 // Two processes faulting at once on two vCPUs: (c) and (d) within 3% of (a).
 BOOST_AUTO_TEST_CASE(a_rival_at_once_is_judged_against_three_percent) {
-    samples s;
-    add_samples(boot_report("vanilla", "cow_fault_pair/16", {100, 100, 100}), s);
-    add_samples(boot_report("tracked-self", "cow_fault_pair/16", {102.5, 102.5, 102.5}), s);
-    add_samples(boot_report("tracked-64", "cow_fault_pair/16", {104, 104, 104}), s);
-    auto verdicts = verdicts_by_letter(s);
+    auto verdicts = verdicts_for("cow_fault_pair/16",
+                                 {{"vanilla", 100}, {"tracked-self", 102.5}, {"tracked-64", 104}});
     BOOST_TEST(verdicts.size() == 2u);
     BOOST_TEST(verdicts["(c)"] == "met");
     BOOST_TEST(verdicts["(d)"] == "MISSED");
@@ -219,11 +221,8 @@ BOOST_AUTO_TEST_CASE(a_rival_at_once_is_judged_against_three_percent) {
 // An exec (fork, execve, exit) is judged as first touches and forks are:
 // within 1% of vanilla, nothing tracked and own name tracked.
 BOOST_AUTO_TEST_CASE(an_exec_is_judged_against_one_percent) {
-    samples s;
-    add_samples(boot_report("vanilla", "exec_exit", {1000, 1000, 1000}), s);
-    add_samples(boot_report("untracked", "exec_exit", {1005, 1005, 1005}), s);
-    add_samples(boot_report("tracked-self", "exec_exit", {1020, 1020, 1020}), s);
-    auto verdicts = verdicts_by_letter(s);
+    auto verdicts =
+        verdicts_for("exec_exit", {{"vanilla", 1000}, {"untracked", 1005}, {"tracked-self", 1020}});
     BOOST_TEST(verdicts.size() == 2u);
     BOOST_TEST(verdicts["(b)"] == "met");
     BOOST_TEST(verdicts["(c)"] == "MISSED");
