@@ -40,11 +40,9 @@ const long page = sysconf(_SC_PAGESIZE);
 
 // --clock=tsc: the time stamp counter read directly. Under QEMU's -icount
 // shift=0 it advances by one per guest instruction, exactly, whatever the
-// kernel made of its frequency; the kernel's clock_gettime() scales it by
-// the frequency it calibrated at boot, which can differ between two boots of
-// one kernel by a percent or more (4.15 i386), and would then show up as an
-// overhead. A tick is reported as a nanosecond: under icount shift=0 both are
-// one instruction.
+// kernel made of its frequency (clock_gettime() scales it by the frequency
+// calibrated at boot). A tick is reported as a nanosecond: under icount
+// shift=0 both are one instruction.
 bool tsc_clock = false;
 
 double now_seconds() {
@@ -61,6 +59,14 @@ char* map_pages(long pages) {
     void* p = mmap(nullptr, static_cast<std::size_t>(pages * page), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+}
+
+// Waits for child `pid`; its wait status, or -1 when there is none.
+int reap(pid_t pid) {
+    int status = -1;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
 }
 
 void touch(char* base, long first, long count) {
@@ -101,9 +107,7 @@ class helper {
         if (pid_ <= 0)
             return;
         close(fds_[1]);
-        int status;
-        while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
+        reap(pid_);
         pid_ = -1;
     }
 
@@ -219,9 +223,7 @@ void fork_exit(benchmark::State& state) {
         pid_t pid = fork();
         if (pid == 0)
             _exit(0);
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        reap(pid);
         state.SetIterationTime(now_seconds() - t0);
     }
     munmap(base, static_cast<std::size_t>(n * page));
@@ -241,11 +243,9 @@ void exec_exit(benchmark::State& state) {
             execl("/proc/self/exe", "pfbench", exit_at_once, static_cast<char*>(nullptr));
             _exit(127);
         }
-        int status = 0;
-        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
+        const int status = reap(pid);
         state.SetIterationTime(now_seconds() - t0);
-        if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             state.SkipWithError("the exec'd child failed");
             break;
         }

@@ -474,9 +474,10 @@ void table::user_record() {
         unsigned long other_stack = other.error.empty() ? stack_start(other.pid) : 0;
         get_as(user_a, "abi_user", &st);
         if (!other.error.empty() || !own_stack || own_stack == other_stack)
-            skip(rs::pfcheck, proves, other.error.empty() ? "the two processes' stacks are at the same "
-                                               "address (no ASLR): their layouts look alike"
-                                             : other.error);
+            skip(rs::pfcheck, proves,
+                 other.error.empty() ? "the two processes' stacks are at the same address (no "
+                                       "ASLR): their layouts look alike"
+                                     : other.error);
         else
             fact(rs::pfcheck, proves, reports_range_starting(st, own_stack), "the owner's layout",
                  reports_range_starting(st, own_stack)     ? "the owner's layout"
@@ -527,8 +528,8 @@ void table::setgid_program() {
         out << in.rdbuf();
     }
     if (chown(copy.c_str(), 0, 0) != 0 || chmod(copy.c_str(), 02755) != 0)
-        return skip(rs::pfcheck, proves, "cannot make a setgid copy of pfcheck: " +
-                                std::string(std::strerror(errno)));
+        return skip(rs::pfcheck, proves,
+                    "cannot make a setgid copy of pfcheck: " + std::string(std::strerror(errno)));
     row(rs::pfcheck, "a user tracks the setgid test's name", 0,
         as_user(user_a, [&] { return sys_.set_param("abi_sgid"); }));
     idle_process p(copy, workdir_, "abi_sgid", user_a);
