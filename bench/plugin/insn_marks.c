@@ -88,6 +88,7 @@ size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 void qemu_plugin_outs(const char *string);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb,
                                     void *userdata);
@@ -100,12 +101,17 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
  * vCPU's thread only (multi-threaded TCG runs a vCPU on one host thread). */
 struct vcpu_count {
     uint64_t insns;
-    char pad[64 - sizeof(uint64_t)];
+    uint64_t in_range; /* range=: those of them in the range */
+    char pad[64 - 2 * sizeof(uint64_t)];
 };
 
 static struct vcpu_count *counts;
 static unsigned n_vcpus;
 static bool per_tb; /* count=tb */
+/* range=START-END (a diagnostic, e.g. a spinlock's slow path from System.map):
+ * instructions at addresses START <= pc < END are also counted apart, and each
+ * mark's line ends with " range=N". */
+static uint64_t range_start, range_end;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -125,6 +131,15 @@ static void count_insn(unsigned int vcpu, void *udata)
         counts[vcpu].insns++;
 }
 
+static void count_insn_in_range(unsigned int vcpu, void *udata)
+{
+    (void)udata;
+    if (vcpu < n_vcpus) {
+        counts[vcpu].insns++;
+        counts[vcpu].in_range++;
+    }
+}
+
 static void count_tb(unsigned int vcpu, void *udata)
 {
     if (vcpu < n_vcpus)
@@ -137,6 +152,14 @@ static void at_mark(unsigned int vcpu, void *udata)
         return;
     if (!per_tb)
         counts[vcpu].insns++;
+    if (range_end > range_start) {
+        char line[128];
+        snprintf(line, sizeof line, PF_MARK_LINE, vcpu, (unsigned long)(uintptr_t)udata,
+                 (unsigned long long)counts[vcpu].insns);
+        line[strcspn(line, "\n")] = 0;
+        say("%s range=%llu\n", line, (unsigned long long)counts[vcpu].in_range);
+        return;
+    }
     say(PF_MARK_LINE, vcpu, (unsigned long)(uintptr_t)udata,
         (unsigned long long)counts[vcpu].insns);
 }
@@ -154,8 +177,12 @@ static void on_translation(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         if (mark >= 0)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, at_mark, QEMU_PLUGIN_CB_NO_REGS,
                                                    (void *)(uintptr_t)mark);
-        else if (!per_tb)
-            qemu_plugin_register_vcpu_insn_exec_cb(insn, count_insn, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        else if (!per_tb) {
+            uint64_t pc = qemu_plugin_insn_vaddr(insn);
+            bool in = pc >= range_start && pc < range_end;
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, in ? count_insn_in_range : count_insn,
+                                                   QEMU_PLUGIN_CB_NO_REGS, NULL);
+        }
     }
 }
 
@@ -175,8 +202,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             per_tb = false;
         else if (strcmp(argv[i], "count=tb") == 0)
             per_tb = true;
+        else if (sscanf(argv[i], "range=%" SCNx64 "-%" SCNx64, &range_start, &range_end) == 2 &&
+                 range_end > range_start)
+            continue;
         else {
-            fprintf(stderr, "insn_marks: unknown argument '%s' (count=insn|tb)\n", argv[i]);
+            fprintf(stderr, "insn_marks: unknown argument '%s' (count=insn|tb, range=START-END)\n",
+                    argv[i]);
             return -1;
         }
     }
@@ -190,6 +221,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         return -1;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translation);
     qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+    if (range_end > range_start)
+        say("insn_marks: range 0x%" PRIx64 "-0x%" PRIx64 " counted apart (range=)\n", range_start,
+            range_end);
     say("insn_marks: loaded, API %d..%d, target %s, %d vCPUs (max %d), counting per %s\n",
         info->version.min, info->version.cur, info->target_name, info->system.smp_vcpus,
         info->system.max_vcpus, per_tb ? "translation block (inexact across faults)"

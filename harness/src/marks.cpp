@@ -16,7 +16,9 @@ using nlohmann::json;
 namespace harness {
 
 std::optional<mark_line> parse_mark_line(const std::string& line) {
-    static const std::regex re(R"(^mark vcpu=(\d+) id=(0x[0-9a-fA-F]+|\d+) insns=(\d+)\s*$)");
+    // Fields after insns (the plugin's range= diagnostic) are allowed and not read.
+    static const std::regex re(
+        R"(^mark vcpu=(\d+) id=(0x[0-9a-fA-F]+|\d+) insns=(\d+)(?: [a-z_]+=\d+)*\s*$)");
     std::smatch m;
     if (!std::regex_match(line, m, re))
         return std::nullopt;

@@ -95,6 +95,7 @@ BOOST_AUTO_TEST_CASE(mark_lines_parse) {
     BOOST_TEST(m->id == 0x300cu);
     BOOST_TEST(m->insns == 18446744073709551615ull);
     BOOST_TEST(!parse_mark_line("mark vcpu=1 id=0x300c insns=18446744073709551616")); // overflow
+    BOOST_TEST(parse_mark_line("mark vcpu=0 id=0x200c insns=12 range=3")->insns == 12u);
     BOOST_TEST(!parse_mark_line("insn_marks: exit vcpu=0 insns=5"));
     BOOST_TEST(!parse_mark_line("mark vcpu=1 id=0x300c"));
 }
