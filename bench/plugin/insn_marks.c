@@ -51,7 +51,7 @@
 typedef uint64_t qemu_plugin_id_t;
 
 typedef struct qemu_info_t {
-    const char *target_name;
+    const char* target_name;
     struct {
         int min;
         int cur;
@@ -74,24 +74,23 @@ enum qemu_plugin_cb_flags {
     QEMU_PLUGIN_CB_RW_REGS,
 };
 
-typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
-typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void* userdata);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void* userdata);
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb* tb);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
-                                          enum qemu_plugin_cb_flags flags, void *userdata);
-void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb* tb, qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags, void* userdata);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn* insn,
                                             qemu_plugin_vcpu_udata_cb_t cb,
-                                            enum qemu_plugin_cb_flags flags, void *userdata);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
-uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
-void qemu_plugin_outs(const char *string);
-void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb,
-                                    void *userdata);
+                                            enum qemu_plugin_cb_flags flags, void* userdata);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb* tb);
+struct qemu_plugin_insn* qemu_plugin_tb_get_insn(const struct qemu_plugin_tb* tb, size_t idx);
+const void* qemu_plugin_insn_data(const struct qemu_plugin_insn* insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn* insn);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn* insn);
+void qemu_plugin_outs(const char* string);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void* userdata);
 
 /* ---- the plugin ---- */
 
@@ -105,7 +104,7 @@ struct vcpu_count {
     char pad[64 - 2 * sizeof(uint64_t)];
 };
 
-static struct vcpu_count *counts;
+static struct vcpu_count* counts;
 static unsigned n_vcpus;
 static bool per_tb; /* count=tb */
 /* range=START-END (a diagnostic, e.g. a spinlock's slow path from System.map):
@@ -113,9 +112,8 @@ static bool per_tb; /* count=tb */
  * mark's line ends with " range=N". */
 static uint64_t range_start, range_end;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
+static void say(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char* fmt, ...) {
     char line[256];
     va_list ap;
     va_start(ap, fmt);
@@ -124,15 +122,13 @@ static void say(const char *fmt, ...)
     qemu_plugin_outs(line);
 }
 
-static void count_insn(unsigned int vcpu, void *udata)
-{
+static void count_insn(unsigned int vcpu, void* udata) {
     (void)udata;
     if (vcpu < n_vcpus)
         counts[vcpu].insns++;
 }
 
-static void count_insn_in_range(unsigned int vcpu, void *udata)
-{
+static void count_insn_in_range(unsigned int vcpu, void* udata) {
     (void)udata;
     if (vcpu < n_vcpus) {
         counts[vcpu].insns++;
@@ -140,14 +136,12 @@ static void count_insn_in_range(unsigned int vcpu, void *udata)
     }
 }
 
-static void count_tb(unsigned int vcpu, void *udata)
-{
+static void count_tb(unsigned int vcpu, void* udata) {
     if (vcpu < n_vcpus)
         counts[vcpu].insns += (uintptr_t)udata;
 }
 
-static void at_mark(unsigned int vcpu, void *udata)
-{
+static void at_mark(unsigned int vcpu, void* udata) {
     if (vcpu >= n_vcpus)
         return;
     if (!per_tb)
@@ -164,19 +158,18 @@ static void at_mark(unsigned int vcpu, void *udata)
         (unsigned long long)counts[vcpu].insns);
 }
 
-static void on_translation(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
-{
+static void on_translation(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
     size_t n = qemu_plugin_tb_n_insns(tb);
     (void)id;
     if (per_tb)
         qemu_plugin_register_vcpu_tb_exec_cb(tb, count_tb, QEMU_PLUGIN_CB_NO_REGS,
-                                             (void *)(uintptr_t)n);
+                                             (void*)(uintptr_t)n);
     for (size_t i = 0; i < n; ++i) {
-        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        struct qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
         long mark = pf_mark_decode(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
         if (mark >= 0)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, at_mark, QEMU_PLUGIN_CB_NO_REGS,
-                                                   (void *)(uintptr_t)mark);
+                                                   (void*)(uintptr_t)mark);
         else if (!per_tb) {
             uint64_t pc = qemu_plugin_insn_vaddr(insn);
             bool in = pc >= range_start && pc < range_end;
@@ -186,17 +179,15 @@ static void on_translation(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     }
 }
 
-static void at_exit(qemu_plugin_id_t id, void *udata)
-{
+static void at_exit(qemu_plugin_id_t id, void* udata) {
     (void)id;
     (void)udata;
     for (unsigned v = 0; v < n_vcpus; ++v)
         say("insn_marks: exit vcpu=%u insns=%llu\n", v, (unsigned long long)counts[v].insns);
 }
 
-QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
-                                           char **argv)
-{
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc,
+                                           char** argv) {
     for (int i = 0; i < argc; ++i) {
         if (strcmp(argv[i], "count=insn") == 0)
             per_tb = false;
@@ -226,7 +217,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             range_end);
     say("insn_marks: loaded, API %d..%d, target %s, %d vCPUs (max %d), counting per %s\n",
         info->version.min, info->version.cur, info->target_name, info->system.smp_vcpus,
-        info->system.max_vcpus, per_tb ? "translation block (inexact across faults)"
-                                       : "instruction");
+        info->system.max_vcpus,
+        per_tb ? "translation block (inexact across faults)" : "instruction");
     return 0;
 }

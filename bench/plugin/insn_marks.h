@@ -52,8 +52,7 @@ enum pf_mark_event { PF_MARK_RUN = 1, PF_MARK_BEGIN = 2, PF_MARK_END = 3 };
                          : "memory")
 
 /* The id of the mark whose bytes these are, or -1 when they are not one. */
-static inline long pf_mark_decode(const unsigned char *bytes, size_t length)
-{
+static inline long pf_mark_decode(const unsigned char* bytes, size_t length) {
     uint32_t disp;
     if (length != PF_MARK_LENGTH || bytes[0] != 0x0f || bytes[1] != 0x1f || bytes[2] != 0x84 ||
         bytes[3] != 0x00)
@@ -66,10 +65,9 @@ static inline long pf_mark_decode(const unsigned char *bytes, size_t length)
 }
 
 /* The configurations a PF_MARK_RUN names, by their argument; NULL past the end. */
-static inline const char *pf_mark_config_name(unsigned code)
-{
-    static const char *const names[] = {"vanilla",      "vanilla-1000vma", "untracked",
-                                        "tracked-other", "tracked-self",    "tracked-64",
+static inline const char* pf_mark_config_name(unsigned code) {
+    static const char* const names[] = {"vanilla",        "vanilla-1000vma", "untracked",
+                                        "tracked-other",  "tracked-self",    "tracked-64",
                                         "tracked-1000vma"};
     return code < sizeof names / sizeof names[0] ? names[code] : NULL;
 }

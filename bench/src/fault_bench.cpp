@@ -222,20 +222,19 @@ bool marks_clock = false;
 // The configuration, as a PF_MARK_RUN names it; -1: none of them.
 int config_code = -1;
 
-template <unsigned Id>
-[[gnu::always_inline]] inline void mark() {
+template <unsigned Id> [[gnu::always_inline]] inline void mark() {
     PF_MARK(Id);
 }
 
 // Executes mark (Event, arg) for an argument known only at run time: one
 // NOP per possible argument, the one that matches executed.
 template <unsigned Event, unsigned... Args>
-[[gnu::always_inline]] inline void mark_with(unsigned arg, std::integer_sequence<unsigned, Args...>) {
+[[gnu::always_inline]] inline void mark_with(unsigned arg,
+                                             std::integer_sequence<unsigned, Args...>) {
     (void)((arg == Args && (mark<PF_MARK_ID(Event, Args)>(), true)) || ...);
 }
 
-template <unsigned Event>
-[[gnu::always_inline]] inline void mark_log2(unsigned arg) {
+template <unsigned Event> [[gnu::always_inline]] inline void mark_log2(unsigned arg) {
     mark_with<Event>(arg, std::make_integer_sequence<unsigned, PF_MARK_MAX_LOG2 + 1>{});
 }
 

@@ -143,8 +143,8 @@ int run_bench(options o, int repetitions, const fs::path& base,
         std::error_code ec;
         plugin = fs::absolute(plugin);
         if (!fs::is_regular_file(plugin, ec))
-            no_plugin = "the insn_marks plugin is not at " + plugin.string() +
-                        " (make host builds it)";
+            no_plugin =
+                "the insn_marks plugin is not at " + plugin.string() + " (make host builds it)";
     }
     // A kernel that cannot boot on these vCPUs under icount (4.15 i386 hangs
     // bringing up its second one) gives wall-clock figures only.
@@ -191,9 +191,10 @@ int run_bench(options o, int repetitions, const fs::path& base,
                 // QEMU refused the plugin, or no report from the guest:
                 // nothing to count, whatever the log holds.
                 std::string refused = plugin_load_error(read_text(out_dir / "console.log"));
-                std::string why = amend_report_file(
-                    out_dir / "report.json", plugin_log_in(out_dir),
-                    !refused.empty() ? refused : r.c.judged ? "" : "no report: " + r.reason);
+                std::string why = amend_report_file(out_dir / "report.json", plugin_log_in(out_dir),
+                                                    !refused.empty() ? refused
+                                                    : r.c.judged     ? ""
+                                                                     : "no report: " + r.reason);
                 if (!why.empty()) {
                     say("bench", k.role + ": marks figures UNAVAILABLE: " + why);
                     worst = std::max(worst, static_cast<int>(exit_code::not_judged));

@@ -157,12 +157,12 @@ pair_figures(const marks_log& log,
                 continue;
             }
             const double faults = static_cast<double>(2 * expected) * static_cast<double>(n);
-            out.push_back({.config = config,
-                           .faults_per_window = n,
-                           .repetition = static_cast<int>(k),
-                           .windows = expected,
-                           .insns_per_fault =
-                               static_cast<double>(a[k]->insns + b[k]->insns) / faults});
+            out.push_back(
+                {.config = config,
+                 .faults_per_window = n,
+                 .repetition = static_cast<int>(k),
+                 .windows = expected,
+                 .insns_per_fault = static_cast<double>(a[k]->insns + b[k]->insns) / faults});
         }
     }
     return out;
@@ -233,14 +233,15 @@ json amend_report(json report, const marks_log& log, const std::string& unavaila
             for (const auto& f : figures) {
                 if (f.config != config)
                     continue;
-                rows.push_back({{"run_name", "cow_fault_pair/" + std::to_string(f.faults_per_window)},
-                                {"repetition_index", f.repetition},
-                                {"iterations", f.windows},
-                                {"real_time", f.insns_per_fault},
-                                {"time_unit", "ns"},
-                                {"items_per_second", 1e9 / f.insns_per_fault},
-                                {"label", "guest instructions per CoW fault, two processes at "
-                                          "once on two vCPUs (insn_marks)"}});
+                rows.push_back(
+                    {{"run_name", "cow_fault_pair/" + std::to_string(f.faults_per_window)},
+                     {"repetition_index", f.repetition},
+                     {"iterations", f.windows},
+                     {"real_time", f.insns_per_fault},
+                     {"time_unit", "ns"},
+                     {"items_per_second", 1e9 / f.insns_per_fault},
+                     {"label", "guest instructions per CoW fault, two processes at "
+                               "once on two vCPUs (insn_marks)"}});
             }
             if (b.contains("benchmarks"))
                 b["pfbench_rows"] = b["benchmarks"];

@@ -30,16 +30,16 @@ std::optional<mark_line> parse_mark_line(const std::string& line);
 struct marked_run {
     unsigned vcpu = 0;
     std::string config;
-    unsigned log2_faults = 0;  // the windows' faults, log2 (all the run's windows agree)
+    unsigned log2_faults = 0;     // the windows' faults, log2 (all the run's windows agree)
     unsigned long long insns = 0; // summed over the run's windows
     long windows = 0;
 };
 
 struct marks_log {
-    bool loaded = false;         // the plugin said it was loaded
-    std::string counting;        // what it said it counts per ("instruction", ...)
-    long marks = 0;              // mark lines read
-    std::vector<marked_run> runs; // in the order each vCPU began them
+    bool loaded = false;               // the plugin said it was loaded
+    std::string counting;              // what it said it counts per ("instruction", ...)
+    long marks = 0;                    // mark lines read
+    std::vector<marked_run> runs;      // in the order each vCPU began them
     std::vector<std::string> problems; // marks out of order, unknown ids, ...
 };
 
@@ -52,7 +52,7 @@ struct pair_figure {
     std::string config;
     long faults_per_window = 0; // N, per process
     int repetition = 0;
-    long windows = 0;           // per process
+    long windows = 0; // per process
     double insns_per_fault = 0;
 };
 

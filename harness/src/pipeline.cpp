@@ -197,8 +197,7 @@ run_result boot_and_judge(const options& o, const run_context& ctx, const kernel
     auto req = boot_plan(o, image, initrd, ctx.out_dir);
     say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") +
                     (o.plugin.empty() ? "" : ", plugin " + o.plugin.filename().string()) + "), " +
-                    mode_word(o.mode) +
-                    ", deadline " + std::to_string(o.timeout) +
+                    mode_word(o.mode) + ", deadline " + std::to_string(o.timeout) +
                     " s; console: " + req.console_log.string());
     auto c = collect(ctx, boot(req), req.results_file);
     tell_outcome(c, ctx.meta.profile);

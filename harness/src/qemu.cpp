@@ -87,8 +87,8 @@ boot_outcome boot_once(const boot_request& r, int attempt) {
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
     if (!r.plugin.empty()) {
         fs::remove(r.plugin_log); // an earlier boot's marks are not this one's
-        c.args.insert(c.args.end(), {"-plugin", "file=" + r.plugin.string(), "-d", "plugin",
-                                     "-D", r.plugin_log.string()});
+        c.args.insert(c.args.end(), {"-plugin", "file=" + r.plugin.string(), "-d", "plugin", "-D",
+                                     r.plugin_log.string()});
     }
     c.log = r.console_log;
     c.append_log = attempt > 1;

@@ -188,9 +188,9 @@ nlohmann::json bench_work(const guest_options& opt, const pf_syscalls& sys) {
     int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
     // clock=tsc (the harness's icount boots): pfbench reads the TSC itself.
     auto it = opt.params.find("clock");
-    const std::string clock = it == opt.params.end()                              ? "gettime"
+    const std::string clock = it == opt.params.end()                         ? "gettime"
                               : it->second == "tsc" || it->second == "marks" ? it->second
-                                                                               : "gettime";
+                                                                             : "gettime";
     std::vector<std::string> configs = {"vanilla", "vanilla-1000vma"};
     if (!vanilla)
         configs = {"untracked", "tracked-other", "tracked-self", "tracked-64", "tracked-1000vma"};
@@ -200,8 +200,8 @@ nlohmann::json bench_work(const guest_options& opt, const pf_syscalls& sys) {
     std::string unfit = wait_for_tsc_clock();
     nlohmann::json out;
     for (const auto& c : configs)
-        out[c] = unfit.empty() ? run_pfbench(c, repetitions, clock)
-                               : nlohmann::json{{"error", unfit}};
+        out[c] =
+            unfit.empty() ? run_pfbench(c, repetitions, clock) : nlohmann::json{{"error", unfit}};
     return out;
 }
 

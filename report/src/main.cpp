@@ -221,7 +221,8 @@ bool overhead(context& c, const std::string& arch, const std::string& timing,
         if (!no_counts.empty()) {
             if (unavailable.empty())
                 unavailable = k + " kernel: " + no_counts;
-            note_input(c, p, *meta, "benchmarks, " + k + " kernel: UNAVAILABLE (" + no_counts + ")");
+            note_input(c, p, *meta,
+                       "benchmarks, " + k + " kernel: UNAVAILABLE (" + no_counts + ")");
         }
         // The vanilla figures go with both kernels; the reference's apart.
         bool ok = true;

@@ -52,8 +52,8 @@ json guest_with(const std::string& config, long n, long iterations, int repetiti
                 bool error = false) {
     json rows = json::array();
     for (int r = 0; r < repetitions; ++r) {
-        json row = {{"run_name", "cow_fault_pair_marks/" + std::to_string(n) + "/iterations:" +
-                                     std::to_string(iterations) + "/manual_time"},
+        json row = {{"run_name", "cow_fault_pair_marks/" + std::to_string(n) +
+                                     "/iterations:" + std::to_string(iterations) + "/manual_time"},
                     {"repetition_index", r},
                     {"iterations", iterations},
                     {"items_per_second", 12345.0}};
@@ -129,7 +129,8 @@ BOOST_AUTO_TEST_CASE(a_recorded_log_gives_the_figures_of_its_run) {
     BOOST_TEST(log.runs.size() == 30u);
     std::vector<std::string> problems;
     auto f = pair_figures(
-        log, {{"untracked", {{4096, 4}}}, {"tracked-self", {{4096, 4}}}, {"tracked-64", {{4096, 4}}}},
+        log,
+        {{"untracked", {{4096, 4}}}, {"tracked-self", {{4096, 4}}}, {"tracked-64", {{4096, 4}}}},
         problems);
     BOOST_TEST(problems.empty());
     BOOST_REQUIRE(f.size() == 15u);
@@ -175,8 +176,8 @@ BOOST_AUTO_TEST_CASE(a_window_short_is_no_figure) {
 
 // Windows on one vCPU only (both processes on one CPU): no figure.
 BOOST_AUTO_TEST_CASE(one_vcpu_is_no_pair) {
-    std::string one = mark(0, PF_MARK_RUN, 4, 10) + mark(0, PF_MARK_BEGIN, 12, 20) +
-                      mark(0, PF_MARK_END, 12, 30);
+    std::string one =
+        mark(0, PF_MARK_RUN, 4, 10) + mark(0, PF_MARK_BEGIN, 12, 20) + mark(0, PF_MARK_END, 12, 30);
     std::vector<std::string> problems;
     auto f = pair_figures(log_of(loaded + one), {{"tracked-self", {{4096, 1}}}}, problems);
     BOOST_TEST(f.empty());
@@ -185,10 +186,10 @@ BOOST_AUTO_TEST_CASE(one_vcpu_is_no_pair) {
 
 // Marks out of order are problems, never windows.
 BOOST_AUTO_TEST_CASE(marks_out_of_order_are_problems) {
-    auto log = log_of(loaded + mark(0, PF_MARK_BEGIN, 4, 10) + mark(1, PF_MARK_RUN, 2, 5) +
-                      mark(1, PF_MARK_END, 4, 20) + mark(1, PF_MARK_BEGIN, 4, 30) +
-                      mark(1, PF_MARK_END, 5, 40) + mark(1, 9, 0, 50) +
-                      mark(1, PF_MARK_BEGIN, 4, 60));
+    auto log =
+        log_of(loaded + mark(0, PF_MARK_BEGIN, 4, 10) + mark(1, PF_MARK_RUN, 2, 5) +
+               mark(1, PF_MARK_END, 4, 20) + mark(1, PF_MARK_BEGIN, 4, 30) +
+               mark(1, PF_MARK_END, 5, 40) + mark(1, 9, 0, 50) + mark(1, PF_MARK_BEGIN, 4, 60));
     BOOST_TEST(log.problems.size() == 5u);
     BOOST_REQUIRE(log.runs.size() == 1u);
     BOOST_TEST(log.runs[0].windows == 0);
