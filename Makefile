@@ -97,11 +97,14 @@ grade: host
 # oracle's throughput on the host; then the tables. Without KSRC: Debian's 6.1
 # (pristine against patch/linux-6.1). KSRC=<vanilla tree> SERIES=<dir|reference>;
 # KSRC=<your patched tree> SERIES=none BASE=<its vanilla tree>. CPUS=2: SMP
-# kernels on two vCPUs, their figures under results/bench/ARCH...-smp2.
+# kernels on two vCPUs, their figures under results/bench/ARCH...-smp2, with
+# instruction counts from the insn_marks plugin (docs/two-vcpu.md).
+# TIMINGS="icount wall marks": only these; SLOT=k: job slot k's own kernel tree.
 bench: host
 	$(HARNESS) bench --arch $(ARCH) --accel $(ACCEL) --timeout $(TIMEOUT) \
 	  $(if $(KSRC),--ksrc $(KSRC)) $(if $(SERIES),--series $(SERIES)) $(if $(BASE),--base $(BASE)) \
-	  $(if $(REPETITIONS),--repetitions $(REPETITIONS)) $(if $(CPUS),--smp $(CPUS))
+	  $(if $(REPETITIONS),--repetitions $(REPETITIONS)) $(if $(CPUS),--smp $(CPUS)) \
+	  $(foreach t,$(TIMINGS),--timing $(t)) $(if $(SLOT),--slot $(SLOT))
 	@mkdir -p results/bench
 	$(BUILD)/oracle_bench --benchmark_out=results/bench/oracle.json --benchmark_out_format=json
 	$(BUILD)/pfcheck-report

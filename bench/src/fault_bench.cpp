@@ -11,22 +11,30 @@
 // Every benchmark times only the work it names (manual time), so fork and
 // teardown do not blur the figure; items are faults, forks or calls. On two
 // or more CPUs, cow_fault_pair times CoW faults while a second process of the
-// same name makes its own at once.
+// same name makes its own at once. Under --clock=marks (two vCPUs, QEMU with
+// the insn_marks plugin: docs/two-vcpu.md) only cow_fault_pair_marks runs:
+// both processes fault at once, each pinned to its own CPU, between marks
+// the plugin counts the instructions of.
 #include "abi.hpp"
 #include "cow_pages.hpp"
+#include "insn_marks.h"
 
 #include <algorithm>
+#include <atomic>
 #include <benchmark/benchmark.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <new>
 #include <poll.h>
+#include <sched.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 #if defined(__i386__) || defined(__x86_64__)
 #include <x86intrin.h>
@@ -208,6 +216,203 @@ void cow_fault_pair(benchmark::State& state) {
     other.stop();
 }
 
+// --clock=marks: the pair's windows are counted by the insn_marks plugin
+// (guest instructions per vCPU between marks, insn_marks.h), not timed here.
+bool marks_clock = false;
+// The configuration, as a PF_MARK_RUN names it; -1: none of them.
+int config_code = -1;
+
+template <unsigned Id> [[gnu::always_inline]] inline void mark() {
+    PF_MARK(Id);
+}
+
+// Executes mark (Event, arg) for an argument known only at run time: one
+// NOP per possible argument, the one that matches executed.
+template <unsigned Event, unsigned... Args>
+[[gnu::always_inline]] inline void mark_with(unsigned arg,
+                                             std::integer_sequence<unsigned, Args...>) {
+    (void)((arg == Args && (mark<PF_MARK_ID(Event, Args)>(), true)) || ...);
+}
+
+template <unsigned Event> [[gnu::always_inline]] inline void mark_log2(unsigned arg) {
+    mark_with<Event>(arg, std::make_integer_sequence<unsigned, PF_MARK_MAX_LOG2 + 1>{});
+}
+
+// Batches of pages whose every write is a CoW fault, as timed_page_writes
+// prepares them: populated, then shared with a child.
+class cow_batches {
+  public:
+    explicit cow_batches(long n) : n_(n), region_(std::max(n, batch_pages)) {}
+    cow_batches(const cow_batches&) = delete;
+    cow_batches& operator=(const cow_batches&) = delete;
+    ~cow_batches() { release(); }
+
+    // The next N pages to write; nullptr when a batch cannot be made.
+    char* next() {
+        if (cursor_ + n_ > region_) {
+            release();
+            base_ = map_pages(region_);
+            if (!base_)
+                return nullptr;
+            touch(base_, 0, region_);
+            if (!sharer_.start()) {
+                release();
+                return nullptr;
+            }
+            cursor_ = 0;
+        }
+        char* p = base_ + cursor_ * page;
+        cursor_ += n_;
+        return p;
+    }
+
+  private:
+    void release() {
+        sharer_.stop();
+        if (base_)
+            munmap(base_, static_cast<std::size_t>(region_ * page));
+        base_ = nullptr;
+        cursor_ = region_;
+    }
+
+    long n_, region_, cursor_ = region_;
+    char* base_ = nullptr;
+    helper sharer_;
+};
+
+// The two processes of the pair meet here before each window, so that their
+// windows begin together (shared memory; both spin, each on its own CPU,
+// outside the windows). A partner that died is noticed: `alive` says.
+struct pair_sync {
+    std::atomic<unsigned> arrived{0}, generation{0};
+    std::atomic<int> stop{0}, twin_failed{0};
+};
+
+bool meet(pair_sync* s, bool (*alive)(pid_t), pid_t partner) {
+    const unsigned gen = s->generation.load(std::memory_order_acquire);
+    if (s->arrived.fetch_add(1, std::memory_order_acq_rel) == 1) {
+        s->arrived.store(0, std::memory_order_relaxed);
+        s->generation.fetch_add(1, std::memory_order_release);
+        return true;
+    }
+    for (unsigned long spins = 1; s->generation.load(std::memory_order_acquire) == gen; ++spins) {
+        _mm_pause();
+        if (spins % (1ul << 20) == 0 && !alive(partner))
+            return false;
+    }
+    return true;
+}
+
+bool child_alive(pid_t pid) {
+    return waitpid(pid, nullptr, WNOHANG) == 0;
+}
+
+bool parent_alive(pid_t parent) {
+    return getppid() == parent;
+}
+
+// Pins the calling process to `cpu`; false unless it runs there now.
+bool pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0 && sched_getcpu() == cpu;
+}
+
+// One window: mark, N CoW faults, mark.
+void marked_window(char* pages, long n, unsigned log2n) {
+    mark_log2<PF_MARK_BEGIN>(log2n);
+    touch(pages, 0, n);
+    mark_log2<PF_MARK_END>(log2n);
+}
+
+// The second process of the pair, on CPU 1: the same rounds as the first,
+// until told to stop. Its failures go to the first through `s`.
+void twin_rounds(pair_sync* s, pid_t parent, long n, unsigned log2n) {
+    if (!pin_to(1))
+        s->twin_failed.store(1);
+    mark_log2<PF_MARK_RUN>(static_cast<unsigned>(config_code));
+    cow_batches pages(n);
+    for (;;) {
+        char* p = s->twin_failed.load() ? nullptr : pages.next();
+        if (!p)
+            s->twin_failed.store(s->twin_failed.load() ? s->twin_failed.load() : 2);
+        if (!meet(s, parent_alive, parent) || s->stop.load())
+            return;
+        if (p)
+            marked_window(p, n, log2n);
+    }
+}
+
+// cow_fault_pair under --clock=marks: two processes of the same name (tracked
+// or not, as the configuration says), pinned to CPUs 0 and 1, each making N
+// CoW faults between a begin and an end mark, at once, every iteration. The
+// plugin's log gives the instructions of each window; items are the faults
+// of both. The time recorded is the clock's (not the figure).
+void cow_fault_pair_marks(benchmark::State& state) {
+    const long n = state.range(0);
+    unsigned log2n = 0;
+    while ((1L << log2n) < n)
+        ++log2n;
+    if ((1L << log2n) != n || log2n > PF_MARK_MAX_LOG2 || config_code < 0) {
+        state.SkipWithError("N must be a power of two up to 2^12, and the configuration known");
+        return;
+    }
+    cpu_set_t original;
+    sched_getaffinity(0, sizeof original, &original);
+    void* shared =
+        mmap(nullptr, sizeof(pair_sync), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) {
+        state.SkipWithError("mmap of the shared page failed");
+        return;
+    }
+    auto* s = new (shared) pair_sync;
+    const pid_t parent = getpid();
+    const pid_t twin = fork();
+    if (twin == 0) {
+        twin_rounds(s, parent, n, log2n);
+        _exit(0);
+    }
+    std::string failed;
+    if (twin < 0)
+        failed = "fork of the second process failed";
+    else if (!pin_to(0))
+        failed = "cannot pin the first process to CPU 0";
+    else
+        mark_log2<PF_MARK_RUN>(static_cast<unsigned>(config_code));
+    {
+        cow_batches pages(n);
+        for (auto _ : state) {
+            char* p = failed.empty() ? pages.next() : nullptr;
+            if (!p && failed.empty())
+                failed = "mmap or fork of a batch failed";
+            if (twin > 0 && !meet(s, child_alive, twin))
+                failed = "the second process died";
+            else if (const int t = s->twin_failed.load(); t && failed.empty())
+                failed = t == 1 ? "cannot pin the second process to CPU 1"
+                                : "mmap or fork of a batch failed in the second process";
+            if (!failed.empty()) {
+                state.SkipWithError(failed.c_str());
+                break;
+            }
+            double t0 = now_seconds();
+            marked_window(p, n, log2n);
+            state.SetIterationTime(now_seconds() - t0);
+        }
+    }
+    if (twin > 0) {
+        s->stop.store(1);
+        meet(s, child_alive, twin);
+        reap(twin);
+    }
+    munmap(shared, sizeof(pair_sync));
+    sched_setaffinity(0, sizeof original, &original);
+    if (!failed.empty())
+        return;
+    state.SetItemsProcessed(state.iterations() * n * 2);
+    state.SetLabel("CoW faults of two processes at once, counted by insn_marks");
+}
+
 // Cost of fork + exit + wait of a process with N written pages (the exec and
 // mm_release hooks run on this path).
 void fork_exit(benchmark::State& state) {
@@ -386,16 +591,19 @@ int main(int argc, char** argv) {
             config = a.substr(9);
         else if (a.rfind("--nr=", 0) == 0)
             nr = a.substr(5);
-        else if (a == "--clock=tsc" || a == "--clock=gettime")
+        else if (a == "--clock=tsc" || a == "--clock=gettime" || a == "--clock=marks") {
             tsc_clock = a == "--clock=tsc";
-        else {
+            marks_clock = a == "--clock=marks";
+        } else {
             std::fprintf(
                 stderr,
                 "usage: pfbench --config=vanilla|vanilla-1000vma|untracked|tracked-self|"
-                "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C] [--clock=tsc|gettime]\n"
-                "              [--benchmark_* flags]\n"
-                "  --clock=tsc  time with the time stamp counter (one tick per guest\n"
-                "               instruction under QEMU -icount shift=0), not clock_gettime\n");
+                "tracked-64|tracked-1000vma|tracked-other [--nr=A,B,C]\n"
+                "              [--clock=tsc|gettime|marks] [--benchmark_* flags]\n"
+                "  --clock=tsc    time with the time stamp counter (one tick per guest\n"
+                "                 instruction under QEMU -icount shift=0), not clock_gettime\n"
+                "  --clock=marks  two CPUs: only cow_fault_pair_marks, its windows between\n"
+                "                 marks that QEMU's insn_marks plugin counts (docs/two-vcpu.md)\n");
             return 2;
         }
     }
@@ -413,7 +621,29 @@ int main(int argc, char** argv) {
         return 3;
     }
     benchmark::AddCustomContext("pfbench_config", config);
-    benchmark::AddCustomContext("pfbench_clock", tsc_clock ? "tsc" : "clock_gettime");
+    benchmark::AddCustomContext("pfbench_clock", marks_clock ? "marks"
+                                                 : tsc_clock ? "tsc"
+                                                             : "clock_gettime");
+    if (marks_clock) {
+        for (unsigned code = 0; pf_mark_config_name(code); ++code)
+            if (config == pf_mark_config_name(code))
+                config_code = static_cast<int>(code);
+        if (config_code < 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+            std::fprintf(stderr, "pfbench: --clock=marks needs two CPUs and a configuration "
+                                 "insn_marks.h names\n");
+            return 3;
+        }
+        // The same faults per repetition as cow_fault_pair: 4,096 per process.
+        for (long n : {16L, 4096L})
+            benchmark::RegisterBenchmark("cow_fault_pair_marks", cow_fault_pair_marks)
+                ->Arg(n)
+                ->UseManualTime()
+                ->Iterations(std::max(4L, 4096 / n));
+        benchmark::RunSpecifiedBenchmarks();
+        benchmark::Shutdown();
+        sys.cleanup();
+        return 0;
+    }
     // Fixed iteration counts: about 4,096 faults per repetition whatever N is,
     // and no fork storm for N = 1.
     for (long n : {1L, 16L, 256L, 4096L}) {

@@ -5,9 +5,11 @@
 // Exit status: exit_codes.hpp.
 #include "bench_plan.hpp"
 #include "exit_codes.hpp"
+#include "files.hpp"
 #include "grading.hpp"
 #include "kernel_tree.hpp"
 #include "lock.hpp"
+#include "marks.hpp"
 #include "mutants.hpp"
 #include "pipeline.hpp"
 #include "process.hpp"
@@ -18,6 +20,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 using namespace harness;
@@ -61,13 +65,42 @@ int run_mutants(const options& o, const std::vector<std::string>& only) {
     return write_summary(out, merge_state(out / "state.json", std::move(rows), only, dir));
 }
 
+// The insn_marks plugin beside this harness (build/host/libinsn_marks.so).
+fs::path default_plugin() {
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path("libinsn_marks.so") : self.parent_path() / "libinsn_marks.so";
+}
+
+// A marks boot that could not be made: its report.json says why, so that no
+// earlier run's figures stand in its place and the report says UNAVAILABLE.
+void write_marks_unavailable(const options& o, const fs::path& out_dir, const std::string& why) {
+    fs::remove_all(out_dir);
+    fs::create_directories(out_dir);
+    nlohmann::json run = {{"arch", o.arch},
+                          {"accel", o.accel},
+                          {"mode", "bench"},
+                          {"cpus", o.cpus},
+                          {"verdict", "not judged"},
+                          {"reason", why},
+                          {"guest_time", "insn_marks plugin (unavailable)"},
+                          {"commit", project_commit(o.project)},
+                          {"written", now_utc()}};
+    std::ofstream(out_dir / "report.json") << nlohmann::json{{"run", run}}.dump(1) << "\n";
+    amend_report_file(out_dir / "report.json", plugin_log_in(out_dir), why);
+}
+
 // The overhead benchmarks (bench_plan.hpp): the kernel under test, its
 // vanilla base and pfcheck's reference series on that base, from the same
 // config fragments, each booted under -icount (guest time counts
-// instructions: repeatable) and on plain TCG (wall clock). Writes
-// results/bench/DIR/{icount,wall}-{vanilla,patched,reference}/report.json,
+// instructions: repeatable) and on plain TCG (wall clock); on two or more
+// vCPUs also with the insn_marks plugin (marks: guest instructions per vCPU
+// between pfbench's marks, docs/two-vcpu.md). Writes
+// results/bench/DIR/{icount,wall,marks}-{vanilla,patched,reference}/report.json,
 // DIR being the architecture for Debian's 6.1, ARCH-<KSRC's name> otherwise.
-int run_bench(options o, int repetitions, const fs::path& base) {
+// `timings`: the ones to run (empty: all).
+int run_bench(options o, int repetitions, const fs::path& base,
+              const std::vector<std::string>& timings, fs::path plugin) {
     bench_request req{.series = o.series.string(), .project = fs::absolute(o.project)};
     if (!o.ksrc.empty())
         req.ksrc = facts_of(o.ksrc);
@@ -95,15 +128,43 @@ int run_bench(options o, int repetitions, const fs::path& base) {
         const char* timing;
         const char* suffix;
     };
+    // Two vCPUs: instructions counted by the insn_marks plugin, (a) booted
+    // twice, as under icount (their spread is not zero: multi-threaded TCG).
+    std::vector<boot> boots = {{"icount", ""}, {"icount", "-again"}, {"wall", ""}};
+    if (o.cpus > 1)
+        boots.insert(boots.end(), {{"marks", ""}, {"marks", "-again"}});
+    auto wanted = [&](const std::string& t) {
+        return timings.empty() || std::find(timings.begin(), timings.end(), t) != timings.end();
+    };
+    if (plugin.empty())
+        plugin = default_plugin();
+    std::string no_plugin;
+    if (o.cpus > 1 && wanted("marks")) {
+        std::error_code ec;
+        plugin = fs::absolute(plugin);
+        if (!fs::is_regular_file(plugin, ec))
+            no_plugin =
+                "the insn_marks plugin is not at " + plugin.string() + " (make host builds it)";
+    }
     // A kernel that cannot boot on these vCPUs under icount (4.15 i386 hangs
     // bringing up its second one) gives wall-clock figures only.
     std::string icount_hangs;
     for (const auto& k : plan.kernels)
-        for (boot b : {boot{"icount", ""}, boot{"icount", "-again"}, boot{"wall", ""}}) {
+        for (boot b : boots) {
             if (*b.suffix && k.role != "vanilla")
                 continue;
+            if (!wanted(b.timing))
+                continue;
             const std::string out_name = "bench/" + dir + "/" + b.timing + "-" + k.role + b.suffix;
+            const fs::path out_dir = fs::absolute(o.results) / out_name;
             const bool icount = std::string(b.timing) == "icount";
+            const bool marks = std::string(b.timing) == "marks";
+            if (marks && !no_plugin.empty()) {
+                say("bench", k.role + ": marks figures UNAVAILABLE: " + no_plugin);
+                write_marks_unavailable(o, out_dir, no_plugin);
+                worst = std::max(worst, static_cast<int>(exit_code::not_judged));
+                continue;
+            }
             if (icount && !icount_hangs.empty()) {
                 say("bench", k.role + ": no icount boot (UNAVAILABLE: " + icount_hangs + ")");
                 fs::remove_all(o.results / out_name); // no earlier run's figures in its place
@@ -116,12 +177,32 @@ int run_bench(options o, int repetitions, const fs::path& base) {
             bo.params = {"reps=" + std::to_string(repetitions)};
             if (icount) // the TSC counts guest instructions; the kernel's clock scales them
                 bo.params.push_back("clock=tsc");
+            if (marks) {
+                bo.params.push_back("clock=marks");
+                bo.plugin = plugin;
+            }
             bo.ksrc = k.ksrc;
             bo.series = k.series.empty() ? fs::path("none") : k.series;
             bo.pristine = k.pristine;
             bo.icount = icount;
             bo.out_name = out_name;
             auto r = run_all(bo);
+            if (marks) {
+                // QEMU refused the plugin, or no report from the guest:
+                // nothing to count, whatever the log holds.
+                std::string refused = plugin_load_error(read_text(out_dir / "console.log"));
+                std::string why = amend_report_file(out_dir / "report.json", plugin_log_in(out_dir),
+                                                    !refused.empty() ? refused
+                                                    : r.c.judged     ? ""
+                                                                     : "no report: " + r.reason);
+                if (!why.empty()) {
+                    say("bench", k.role + ": marks figures UNAVAILABLE: " + why);
+                    worst = std::max(worst, static_cast<int>(exit_code::not_judged));
+                } else {
+                    say("bench", k.role + ": instructions per CoW fault counted (" +
+                                     (out_dir / "report.json").string() + ")");
+                }
+            }
             if (icount && o.cpus > 1 && r.reason.find(hung_booting) != std::string::npos) {
                 // Said loudly, and not a failure of the kernels: wall clock goes on.
                 icount_hangs = "the " + k.role + " kernel hung booting on " +
@@ -206,6 +287,15 @@ int main(int argc, char** argv) {
     bench->add_option("--repetitions", repetitions, "repetitions of each benchmark")
         ->capture_default_str();
     fs::path bench_base;
+    std::vector<std::string> bench_timings;
+    bench
+        ->add_option("--timing", bench_timings,
+                     "only these timings (repeatable): icount, wall, marks (two or more vCPUs: "
+                     "the insn_marks plugin); default: all")
+        ->check(CLI::IsMember({"icount", "wall", "marks"}));
+    fs::path bench_plugin;
+    bench->add_option("--plugin", bench_plugin,
+                      "the insn_marks plugin (default: libinsn_marks.so beside this harness)");
     bench->add_option("--base", bench_base,
                       "the vanilla tree --ksrc is measured against (needed when --ksrc is taken "
                       "as it is, SERIES=none; default: --ksrc itself, without the series)");
@@ -263,7 +353,7 @@ int main(int argc, char** argv) {
     if (*mutants)
         return run_mutants(o, only);
     if (*bench)
-        return run_bench(o, repetitions, bench_base);
+        return run_bench(o, repetitions, bench_base, bench_timings, bench_plugin);
     if (*grade) {
         grade_req.base = o.ksrc.empty() ? fs::path() : fs::absolute(o.ksrc);
         grade_req.submissions = fs::absolute(grade_req.submissions);

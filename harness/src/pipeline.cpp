@@ -138,6 +138,8 @@ boot_request boot_plan(const options& o, const kernel_image& image, const fs::pa
                    .extra_cmdline = o.cmdline,
                    .accel = o.accel,
                    .icount = o.icount,
+                   .plugin = o.plugin,
+                   .plugin_log = o.plugin.empty() ? fs::path() : plugin_log_in(out_dir),
                    .cpus = o.cpus,
                    .fine_clock = o.cpus > 1 || o.mode == run_mode::bench,
                    .console_log = out_dir / "console.log",
@@ -161,8 +163,11 @@ run_context context_of(const options& o, const kernel_tree& tree, const std::str
                      .series = series.empty() ? "?" : series,
                      .commit = commit,
                      .mode = mode_word(o.mode),
-                     .guest_time =
-                         o.icount ? "icount (1 guest ns = 1 guest instruction)" : "wall clock",
+                     .guest_time = o.icount ? "icount (1 guest ns = 1 guest instruction)"
+                                   : !o.plugin.empty()
+                                       ? "wall clock; guest instructions counted per vCPU "
+                                         "by the insn_marks plugin (1 ns = 1 instruction)"
+                                       : "wall clock",
                      .profile = o.profile,
                      .cpus = o.cpus},
             .out_dir = out_dir};
@@ -190,8 +195,9 @@ void tell_outcome(const collected& c, const std::string& profile) {
 run_result boot_and_judge(const options& o, const run_context& ctx, const kernel_image& image,
                           const fs::path& initrd) {
     auto req = boot_plan(o, image, initrd, ctx.out_dir);
-    say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") + "), " + mode_word(o.mode) +
-                    ", deadline " + std::to_string(o.timeout) +
+    say("boot", "qemu (" + o.accel + (o.icount ? ", icount" : "") +
+                    (o.plugin.empty() ? "" : ", plugin " + o.plugin.filename().string()) + "), " +
+                    mode_word(o.mode) + ", deadline " + std::to_string(o.timeout) +
                     " s; console: " + req.console_log.string());
     auto c = collect(ctx, boot(req), req.results_file);
     tell_outcome(c, ctx.meta.profile);
@@ -210,6 +216,10 @@ run_result boot_and_judge(const options& o, const run_context& ctx, const kernel
 }
 
 } // namespace
+
+fs::path plugin_log_in(const fs::path& out_dir) {
+    return out_dir / "insn_marks.log";
+}
 
 std::string project_commit(const fs::path& project) {
     std::string commit = capture("git", {"rev-parse", "--short", "HEAD"}, project).out;

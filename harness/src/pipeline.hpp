@@ -57,7 +57,13 @@ struct options {
     std::string qemu;      // QEMU program (default: qemu-system-ARCH)
     bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
     bool icount = false;   // QEMU -icount: guest time counts guest instructions
+    // The insn_marks plugin (two-vCPU benchmarks, clock=marks): loaded into
+    // QEMU, its log in the run's directory (insn_marks.log). Empty: none.
+    std::filesystem::path plugin;
 };
+
+// Where a run's plugin log goes: OUT_DIR/insn_marks.log.
+std::filesystem::path plugin_log_in(const std::filesystem::path& out_dir);
 
 struct run_result {
     int code = exit_code::not_judged;

@@ -85,6 +85,11 @@ boot_outcome boot_once(const boot_request& r, int attempt) {
     }
     if (r.icount)
         c.args.insert(c.args.end(), {"-icount", "shift=0,sleep=off"});
+    if (!r.plugin.empty()) {
+        fs::remove(r.plugin_log); // an earlier boot's marks are not this one's
+        c.args.insert(c.args.end(), {"-plugin", "file=" + r.plugin.string(), "-d", "plugin", "-D",
+                                     r.plugin_log.string()});
+    }
     c.log = r.console_log;
     c.append_log = attempt > 1;
     c.timeout = r.timeout;

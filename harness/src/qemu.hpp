@@ -19,6 +19,9 @@ struct boot_request {
     std::string extra_cmdline; // added to the kernel command line
     std::string accel = "tcg"; // tcg or kvm
     bool icount = false;       // deterministic guest time (benchmarks)
+    // A TCG plugin to load (-plugin file=...), its output (-d plugin) to
+    // plugin_log: the insn_marks plugin of two-vCPU benchmarks. Empty: none.
+    std::filesystem::path plugin, plugin_log;
     int cpus = 1;
     // The guest's clock must be its TSC: perf orders the records of several
     // CPUs by time stamp, and wall-clock benchmarks time with it. A boot whose

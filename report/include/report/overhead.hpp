@@ -59,6 +59,16 @@ struct evidence_rule {
 // (cow_fault_pair).
 std::vector<target_check> check_targets(const samples& s, const evidence_rule& rule = {});
 
+// Two vCPUs, counted by the insn_marks plugin: the reason a boot's report.json
+// gives for having no counts ("marks": {"status": "unavailable", "reason"}),
+// or "" (counts, or not a marks report).
+std::string marks_unavailable(const nlohmann::json& report_json);
+
+// Every two-vCPU target (cow_fault_pair) becomes "UNAVAILABLE (reason)",
+// whatever the figures say; without any such row, the two are added with
+// no figure: an unavailable count is never a pass.
+void mark_unavailable(std::vector<target_check>& checks, const std::string& reason);
+
 // How far two boots of one kernel are apart: the largest relative difference
 // of their medians over the figures both have (nullopt: none in common), and
 // which figure it was.
