@@ -37,6 +37,7 @@
 #include "insn_marks.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -112,6 +113,140 @@ static bool per_tb; /* count=tb */
  * mark's line ends with " range=N". */
 static uint64_t range_start, range_end;
 
+/*
+ * profile=FILE (a diagnostic by hand, one vCPU: the counts are not atomic):
+ * every instruction's executions, summed per address over the whole run,
+ * written at exit to FILE as "count symbol" lines, most executed first, the
+ * address named by the kernel's System.map given as map=FILE (its text
+ * symbols); addresses below the map's first symbol count as "[user]". Two
+ * boots' files compared side by side say in which functions one kernel
+ * executes more than the other (docs/two-vcpu.md, "Diagnostics").
+ */
+struct pc_count {
+    uint64_t pc;
+    uint64_t n;
+};
+
+static const char* profile_path;
+static const char* map_path;
+static struct pc_count* pcs; /* open addressing on pc, pc 0 = empty */
+static size_t pcs_cap = 1u << 20, pcs_used;
+static pthread_mutex_t pcs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of `pc`, made if need be; NULL when the table is full. */
+static struct pc_count* pc_slot(uint64_t pc) {
+    size_t i = (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 20) & (pcs_cap - 1);
+    struct pc_count* slot = NULL;
+    pthread_mutex_lock(&pcs_lock);
+    for (size_t probes = 0; probes < pcs_cap; ++probes, i = (i + 1) & (pcs_cap - 1)) {
+        if (pcs[i].pc == pc || pcs[i].pc == 0) {
+            if (pcs[i].pc == 0 && pcs_used + 1 < pcs_cap / 2) {
+                pcs[i].pc = pc;
+                pcs_used++;
+            }
+            slot = pcs[i].pc == pc ? &pcs[i] : NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pcs_lock);
+    return slot;
+}
+
+static void count_insn_at(unsigned int vcpu, void* udata) {
+    if (vcpu < n_vcpus)
+        counts[vcpu].insns++;
+    ((struct pc_count*)udata)->n++;
+}
+
+struct symbol {
+    uint64_t start;
+    char name[64];
+    uint64_t n;
+};
+
+static int by_start(const void* a, const void* b) {
+    uint64_t x = ((const struct symbol*)a)->start, y = ((const struct symbol*)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+static int by_count(const void* a, const void* b) {
+    uint64_t x = ((const struct symbol*)a)->n, y = ((const struct symbol*)b)->n;
+    return x > y ? -1 : x < y;
+}
+
+/* System.map's text symbols, sorted by address; their number in *n. */
+static struct symbol* read_map(const char* path, size_t* n) {
+    FILE* f = fopen(path, "r");
+    struct symbol* syms = NULL;
+    size_t cap = 0;
+    char line[256], type, name[64];
+    uint64_t addr;
+    *n = 0;
+    if (!f)
+        return NULL;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%" SCNx64 " %c %63s", &addr, &type, name) != 3 ||
+            !strchr("tTwW", type))
+            continue;
+        if (*n == cap) {
+            struct symbol* more = realloc(syms, (cap = cap ? 2 * cap : 4096) * sizeof *syms);
+            if (!more)
+                break;
+            syms = more;
+        }
+        syms[*n].start = addr;
+        syms[*n].n = 0;
+        snprintf(syms[*n].name, sizeof syms[*n].name, "%s", name);
+        ++*n;
+    }
+    fclose(f);
+    qsort(syms, *n, sizeof *syms, by_start);
+    return syms;
+}
+
+/* The symbol holding `pc` (the last starting at or below it), or NULL. */
+static struct symbol* symbol_of(struct symbol* syms, size_t n, uint64_t pc) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (syms[mid].start <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &syms[lo - 1] : NULL;
+}
+
+static void write_profile(void) {
+    size_t n = 0;
+    struct symbol* syms = map_path ? read_map(map_path, &n) : NULL;
+    uint64_t user = 0, unnamed = 0;
+    FILE* out = fopen(profile_path, "w");
+    if (!out) {
+        fprintf(stderr, "insn_marks: cannot write %s\n", profile_path);
+        free(syms);
+        return;
+    }
+    for (size_t i = 0; i < pcs_cap; ++i) {
+        if (!pcs[i].n)
+            continue;
+        struct symbol* s = symbol_of(syms, n, pcs[i].pc);
+        if (s)
+            s->n += pcs[i].n;
+        else if (n && pcs[i].pc < syms[0].start)
+            user += pcs[i].n;
+        else
+            unnamed += pcs[i].n;
+    }
+    if (syms)
+        qsort(syms, n, sizeof *syms, by_count);
+    fprintf(out, "%" PRIu64 " [user]\n%" PRIu64 " [no symbol]\n", user, unnamed);
+    for (size_t i = 0; i < n && syms[i].n; ++i)
+        fprintf(out, "%" PRIu64 " %s\n", syms[i].n, syms[i].name);
+    fclose(out);
+    free(syms);
+}
+
 static void say(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char* fmt, ...) {
     char line[256];
@@ -172,9 +307,14 @@ static void on_translation(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
                                                    (void*)(uintptr_t)mark);
         else if (!per_tb) {
             uint64_t pc = qemu_plugin_insn_vaddr(insn);
+            struct pc_count* slot = pcs ? pc_slot(pc) : NULL;
             bool in = pc >= range_start && pc < range_end;
-            qemu_plugin_register_vcpu_insn_exec_cb(insn, in ? count_insn_in_range : count_insn,
-                                                   QEMU_PLUGIN_CB_NO_REGS, NULL);
+            if (slot)
+                qemu_plugin_register_vcpu_insn_exec_cb(insn, count_insn_at,
+                                                       QEMU_PLUGIN_CB_NO_REGS, slot);
+            else
+                qemu_plugin_register_vcpu_insn_exec_cb(insn, in ? count_insn_in_range : count_insn,
+                                                       QEMU_PLUGIN_CB_NO_REGS, NULL);
         }
     }
 }
@@ -184,6 +324,8 @@ static void at_exit(qemu_plugin_id_t id, void* udata) {
     (void)udata;
     for (unsigned v = 0; v < n_vcpus; ++v)
         say("insn_marks: exit vcpu=%u insns=%llu\n", v, (unsigned long long)counts[v].insns);
+    if (pcs)
+        write_profile();
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc,
@@ -196,11 +338,21 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         else if (sscanf(argv[i], "range=%" SCNx64 "-%" SCNx64, &range_start, &range_end) == 2 &&
                  range_end > range_start)
             continue;
+        else if (strncmp(argv[i], "profile=", 8) == 0)
+            profile_path = argv[i] + 8;
+        else if (strncmp(argv[i], "map=", 4) == 0)
+            map_path = argv[i] + 4;
         else {
-            fprintf(stderr, "insn_marks: unknown argument '%s' (count=insn|tb, range=START-END)\n",
+            fprintf(stderr,
+                    "insn_marks: unknown argument '%s' (count=insn|tb, range=START-END, "
+                    "profile=FILE, map=System.map)\n",
                     argv[i]);
             return -1;
         }
+    }
+    if (profile_path && (per_tb || !(pcs = calloc(pcs_cap, sizeof *pcs)))) {
+        fprintf(stderr, "insn_marks: profile= needs count=insn and memory\n");
+        return -1;
     }
     if (!info->system_emulation) {
         fprintf(stderr, "insn_marks: system emulation only\n");

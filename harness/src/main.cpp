@@ -174,7 +174,8 @@ int run_bench(options o, int repetitions, const fs::path& base,
                              std::to_string(o.cpus) + " vCPU");
             options bo = o;
             bo.mode = run_mode::bench;
-            bo.params = {"reps=" + std::to_string(repetitions)};
+            bo.params = o.params; // the guest's own: configs=, filter= (a diagnosis by hand)
+            bo.params.push_back("reps=" + std::to_string(repetitions));
             if (icount) // the TSC counts guest instructions; the kernel's clock scales them
                 bo.params.push_back("clock=tsc");
             if (marks) {

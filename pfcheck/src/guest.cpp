@@ -106,9 +106,10 @@ std::string json_without_nan(const std::string& text) {
 }
 
 // Runs /bin/pfbench for one configuration with `clock` (tsc, gettime or
-// marks); its Google Benchmark JSON, trimmed to what the report uses, or
-// {"error": ...}.
-nlohmann::json run_pfbench(const std::string& config, int repetitions, const std::string& clock) {
+// marks), only the benchmarks matching `filter` when it is not empty; its
+// Google Benchmark JSON, trimmed to what the report uses, or {"error": ...}.
+nlohmann::json run_pfbench(const std::string& config, int repetitions, const std::string& clock,
+                           const std::string& filter) {
     const std::string out = "/tmp/pfbench-" + config + ".json";
     std::vector<std::string> args = {"/bin/pfbench",
                                      "--config=" + config,
@@ -117,6 +118,8 @@ nlohmann::json run_pfbench(const std::string& config, int repetitions, const std
                                      "--benchmark_display_aggregates_only=true",
                                      "--benchmark_out_format=json",
                                      "--benchmark_out=" + out};
+    if (!filter.empty())
+        args.push_back("--benchmark_filter=" + filter);
     std::fprintf(stderr, "pfcheck-init: bench %s, %d repetitions\n", config.c_str(), repetitions);
     pid_t pid = fork();
     if (pid == 0) {
@@ -179,10 +182,18 @@ std::string wait_for_tsc_clock() {
            "be comparable";
 }
 
+// The value of parameter `key`, or "" when it is not given.
+std::string text_param(const guest_options& opt, const std::string& key) {
+    auto it = opt.params.find(key);
+    return it == opt.params.end() ? "" : it->second;
+}
+
 // bench: a kernel without the syscalls is the baseline (a); a patched one
 // runs (b) to (f), one fresh process each. clock=marks (the harness's
 // two-vCPU boots with the insn_marks plugin): only the pair's windows, for
-// (a), and (b), (c) and (d).
+// (a), and (b), (c) and (d). For a diagnosis by hand, configs=A,B runs only
+// these configurations of the kernel's set, filter=REGEX only the benchmarks
+// it matches (pfbench's --benchmark_filter).
 nlohmann::json bench_work(const guest_options& opt, const pf_syscalls& sys) {
     bool vanilla = sys.cleanup() == ENOSYS;
     int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
@@ -197,11 +208,16 @@ nlohmann::json bench_work(const guest_options& opt, const pf_syscalls& sys) {
     if (clock == "marks")
         configs = vanilla ? std::vector<std::string>{"vanilla"}
                           : std::vector<std::string>{"untracked", "tracked-self", "tracked-64"};
+    if (const std::string only = text_param(opt, "configs"); !only.empty())
+        std::erase_if(configs, [&](const std::string& c) {
+            return ("," + only + ",").find("," + c + ",") == std::string::npos;
+        });
+    const std::string filter = text_param(opt, "filter");
     std::string unfit = wait_for_tsc_clock();
     nlohmann::json out;
     for (const auto& c : configs)
-        out[c] =
-            unfit.empty() ? run_pfbench(c, repetitions, clock) : nlohmann::json{{"error", unfit}};
+        out[c] = unfit.empty() ? run_pfbench(c, repetitions, clock, filter)
+                               : nlohmann::json{{"error", unfit}};
     return out;
 }
 
