@@ -130,7 +130,9 @@ struct pc_count {
 static const char* profile_path;
 static const char* map_path;
 static struct pc_count* pcs; /* open addressing on pc, pc 0 = empty */
-static size_t pcs_cap = 1u << 20, pcs_used;
+/* Translated instructions given no slot (the table half full, or pc 0, the
+ * empty mark): counted, but not profiled; the profile says how many. */
+static size_t pcs_cap = 1u << 20, pcs_used, pcs_dropped;
 static pthread_mutex_t pcs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The slot of `pc`, made if need be; NULL when the table is full. */
@@ -138,7 +140,9 @@ static struct pc_count* pc_slot(uint64_t pc) {
     size_t i = (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 20) & (pcs_cap - 1);
     struct pc_count* slot = NULL;
     pthread_mutex_lock(&pcs_lock);
-    for (size_t probes = 0; probes < pcs_cap; ++probes, i = (i + 1) & (pcs_cap - 1)) {
+    /* pc 0 gets no slot: 0 marks an empty one. */
+    for (size_t probes = pc ? 0 : pcs_cap; probes < pcs_cap;
+         ++probes, i = (i + 1) & (pcs_cap - 1)) {
         if (pcs[i].pc == pc || pcs[i].pc == 0) {
             if (pcs[i].pc == 0 && pcs_used + 1 < pcs_cap / 2) {
                 pcs[i].pc = pc;
@@ -148,14 +152,18 @@ static struct pc_count* pc_slot(uint64_t pc) {
             break;
         }
     }
+    pcs_dropped += !slot;
     pthread_mutex_unlock(&pcs_lock);
     return slot;
 }
 
 static void count_insn_at(unsigned int vcpu, void* udata) {
-    if (vcpu < n_vcpus)
+    struct pc_count* slot = udata;
+    if (vcpu < n_vcpus) {
         counts[vcpu].insns++;
-    ((struct pc_count*)udata)->n++;
+        counts[vcpu].in_range += slot->pc >= range_start && slot->pc < range_end;
+    }
+    slot->n++;
 }
 
 struct symbol {
@@ -185,8 +193,7 @@ static struct symbol* read_map(const char* path, size_t* n) {
     if (!f)
         return NULL;
     while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "%" SCNx64 " %c %63s", &addr, &type, name) != 3 ||
-            !strchr("tTwW", type))
+        if (sscanf(line, "%" SCNx64 " %c %63s", &addr, &type, name) != 3 || !strchr("tTwW", type))
             continue;
         if (*n == cap) {
             struct symbol* more = realloc(syms, (cap = cap ? 2 * cap : 4096) * sizeof *syms);
@@ -240,7 +247,8 @@ static void write_profile(void) {
     }
     if (syms)
         qsort(syms, n, sizeof *syms, by_count);
-    fprintf(out, "%" PRIu64 " [user]\n%" PRIu64 " [no symbol]\n", user, unnamed);
+    fprintf(out, "%" PRIu64 " [user]\n%" PRIu64 " [no symbol]\n%zu [translations not profiled]\n",
+            user, unnamed, pcs_dropped);
     for (size_t i = 0; i < n && syms[i].n; ++i)
         fprintf(out, "%" PRIu64 " %s\n", syms[i].n, syms[i].name);
     fclose(out);
@@ -310,8 +318,8 @@ static void on_translation(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
             struct pc_count* slot = pcs ? pc_slot(pc) : NULL;
             bool in = pc >= range_start && pc < range_end;
             if (slot)
-                qemu_plugin_register_vcpu_insn_exec_cb(insn, count_insn_at,
-                                                       QEMU_PLUGIN_CB_NO_REGS, slot);
+                qemu_plugin_register_vcpu_insn_exec_cb(insn, count_insn_at, QEMU_PLUGIN_CB_NO_REGS,
+                                                       slot);
             else
                 qemu_plugin_register_vcpu_insn_exec_cb(insn, in ? count_insn_in_range : count_insn,
                                                        QEMU_PLUGIN_CB_NO_REGS, NULL);

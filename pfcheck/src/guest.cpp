@@ -198,10 +198,8 @@ nlohmann::json bench_work(const guest_options& opt, const pf_syscalls& sys) {
     bool vanilla = sys.cleanup() == ENOSYS;
     int repetitions = static_cast<int>(std::max(1L, param(opt, "reps", 5L)));
     // clock=tsc (the harness's icount boots): pfbench reads the TSC itself.
-    auto it = opt.params.find("clock");
-    const std::string clock = it == opt.params.end()                         ? "gettime"
-                              : it->second == "tsc" || it->second == "marks" ? it->second
-                                                                             : "gettime";
+    const std::string asked = text_param(opt, "clock");
+    const std::string clock = asked == "tsc" || asked == "marks" ? asked : "gettime";
     std::vector<std::string> configs = {"vanilla", "vanilla-1000vma"};
     if (!vanilla)
         configs = {"untracked", "tracked-other", "tracked-self", "tracked-64", "tracked-1000vma"};
