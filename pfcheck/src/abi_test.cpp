@@ -6,6 +6,7 @@
 #include "abi_test.hpp"
 
 #include "cow_pages.hpp"
+#include "fuse_file.hpp"
 #include "hostile_memory.hpp"
 #include "schema/results.hpp"
 
@@ -16,8 +17,8 @@
 #include <fcntl.h>
 #include <fstream>
 #include <functional>
-#include <optional>
 #include <linux/userfaultfd.h>
+#include <optional>
 #include <poll.h>
 #include <sstream>
 #include <sys/ioctl.h>
@@ -129,7 +130,7 @@ class memory_cgroup {
 };
 
 // A process executed as `name` under `uid`, idle until released; `mode` is
-// idle_main()'s: "dumpable", "nodump" or "sparse". With `cgroup_procs`, it
+// idle_main()'s: "dumpable", "nodump", "sparse" or "stall=PATH". With `cgroup_procs`, it
 // joins that cgroup before it executes.
 struct idle_process {
     pid_t pid = -1;
@@ -141,8 +142,7 @@ struct idle_process {
         std::string link = workdir + "/" + name;
         unlink(link.c_str());
         int ready[2], release[2];
-        if (symlink(program.c_str(), link.c_str()) != 0 || pipe(ready) != 0 ||
-            pipe(release) != 0) {
+        if (symlink(program.c_str(), link.c_str()) != 0 || pipe(ready) != 0 || pipe(release) != 0) {
             error = "cannot prepare the idle process: " + std::string(std::strerror(errno));
             return;
         }
@@ -177,6 +177,23 @@ struct idle_process {
     }
     ~idle_process() { finish(); }
 };
+
+// Whether `pid` sleeps in the kernel uninterruptibly or killably ('D' in
+// /proc/PID/stat) within `seconds`, polled as LTP's TST_PROCESS_STATE_WAIT.
+bool waits_within(pid_t pid, int seconds) {
+    constexpr int step_ms = 10;
+    for (int waited = 0; waited < seconds * 1000; waited += step_ms) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+        std::string stat;
+        std::getline(in, stat);
+        auto name_end = stat.rfind(')');
+        if (name_end != std::string::npos && name_end + 2 < stat.size() &&
+            stat[name_end + 2] == 'D')
+            return true;
+        usleep(step_ms * 1000);
+    }
+    return false;
+}
 
 // The start of the [stack] VMA of a process, from /proc/PID/maps.
 unsigned long stack_start(pid_t pid) {
@@ -294,6 +311,7 @@ class child_call {
         if (pid_ > 0)
             waitpid(pid_, nullptr, 0);
     }
+    pid_t pid() const { return pid_; }
     // The call's errno, or -1 if it gave no answer within `seconds`.
     int answer(int seconds) {
         pollfd pfd{.fd = fd_, .events = POLLIN, .revents = 0};
@@ -324,14 +342,20 @@ class table {
     int tracked_ = 0; // names tracked since the last cleanup, by root
 
     void row(rule_source src, const char* proves, int expected, int got, std::string note = {}) {
-        rows_.push_back(
-            {.proves = proves, .expected = expected, .got = got, .pass = got == expected,
-             .note = std::move(note), .source = src});
+        rows_.push_back({.proves = proves,
+                         .expected = expected,
+                         .got = got,
+                         .pass = got == expected,
+                         .note = std::move(note),
+                         .source = src});
     }
     // A row whose result is a fact, not an errno.
     void fact(rule_source src, const char* proves, bool holds, const char* expected,
               const std::string& got) {
-        rows_.push_back({.proves = proves, .pass = holds, .source = src, .got_text = got,
+        rows_.push_back({.proves = proves,
+                         .pass = holds,
+                         .source = src,
+                         .got_text = got,
                          .expected_text = expected});
     }
     // A row, or a group of rows, that could not run: course when any of
@@ -358,6 +382,7 @@ class table {
     void non_dumpable();
     void setgid_program();
     void stalled_name();
+    void stalled_layout();
     void chunk_cap(const memory_cgroup& cg, std::optional<long>& slab);
     void memcg_charge(const memory_cgroup& cg, const std::optional<long>& slab);
     void limits();
@@ -377,8 +402,12 @@ void table::environment() {
 
 void table::nothing_initialised() {
     int got = sys_.cleanup();
-    rows_.push_back({.proves = "pf_cleanup clears any earlier state (0, or EACCES if there was none)",
-                     .expected = 0, .got = got, .pass = got == 0 || got == EACCES, .note = "setup"});
+    rows_.push_back(
+        {.proves = "pf_cleanup clears any earlier state (0, or EACCES if there was none)",
+         .expected = 0,
+         .got = got,
+         .pass = got == 0 || got == EACCES,
+         .note = "setup"});
     pf_stat st{};
     row(rs::course, "pf_get_info before any pf_set_param is EACCES", EACCES,
         sys_.get_info("abi_a", &st));
@@ -393,8 +422,7 @@ void table::bad_names() {
         sys_.set_param(long_name.c_str(), long_name.size()));
     row(rs::course, "a huge length is EINVAL", EINVAL,
         sys_.set_param("abc", static_cast<std::size_t>(-1)));
-    row(rs::pfcheck, "a NUL inside the given length is EINVAL", EINVAL,
-        sys_.set_param("ab\0c", 4));
+    row(rs::pfcheck, "a NUL inside the given length is EINVAL", EINVAL, sys_.set_param("ab\0c", 4));
     row(rs::pfcheck, "an unmapped name is EFAULT", EFAULT, sys_.set_param(mem_.unmapped(), 4));
     row(rs::pfcheck, "a name ending at the end of a mapped page, unterminated, is fine", 0,
         sys_.set_param(mem_.at_page_end("tail", 4), 4));
@@ -491,8 +519,7 @@ void table::user_record() {
         as_user(user_b, [&] { return sys_.cleanup(); }));
     row(rs::pfcheck, "a user's pf_cleanup drops only their own names", 0,
         as_user(user_a, [&] { return sys_.cleanup(); }));
-    row(rs::pfcheck, "... which are no longer tracked: EINVAL", EINVAL,
-        get_as(user_a, "abi_user"));
+    row(rs::pfcheck, "... which are no longer tracked: EINVAL", EINVAL, get_as(user_a, "abi_user"));
     row(rs::pfcheck, "... while root's are: still readable", 0, sys_.get_info("abi_perm", &st));
 }
 
@@ -504,8 +531,9 @@ void table::non_dumpable() {
     idle_process p(program_, workdir_, "abi_nodump", user_a, "nodump");
     if (!p.error.empty())
         return skip(rs::pfcheck, "non-dumpable rows", p.error);
-    row(rs::pfcheck, "the layout of a non-dumpable process is not readable, even by its user: EPERM",
-        EPERM, get_as(user_a, "abi_nodump"));
+    row(rs::pfcheck,
+        "the layout of a non-dumpable process is not readable, even by its user: EPERM", EPERM,
+        get_as(user_a, "abi_nodump"));
     p.finish();
     row(rs::pfcheck, "... nor after it exited (its dumpability was kept): EPERM", EPERM,
         get_as(user_a, "abi_nodump"));
@@ -566,12 +594,71 @@ void table::stalled_name() {
     caller.join();
     tracked_ += (stalled == 0) + (late == 0);
     auto answer = [](int e) { return e == 0 ? std::string("success") : errno_name(e); };
-    std::string got = !touched    ? "the name was never read"
-                      : other < 0 ? "the other call did not return in 10 s"
-                                  : "the other call: " + answer(other) +
-                                        ", the stalled one: " + answer(stalled);
+    std::string got =
+        !touched    ? "the name was never read"
+        : other < 0 ? "the other call did not return in 10 s"
+                    : "the other call: " + answer(other) + ", the stalled one: " + answer(stalled);
     fact(rs::pfcheck, proves, touched && released && other == 0 && stalled == 0,
          "the other call returns while the first waits, then both succeed", got);
+}
+
+// A process whose address space is stalled (a get_user_pages() waits on a
+// page of a FUSE file, a writer of its mmap lock waits behind it) holds up
+// the pf_get_info that reads its layout, as it would /proc/PID/maps, and
+// nothing else: an exec of its name and pf_cleanup take the record's lock,
+// which that reader must not hold while it waits.
+void table::stalled_layout() {
+    const char* proves = "a stalled address space (FUSE) holds up no exec of its name nor "
+                         "pf_cleanup, only the pf_get_info that reads its layout";
+    constexpr int deadline_seconds = 10;
+    const std::string name = "abi_mmstall";
+    fuse_file file(workdir_ + "/pfcheck-fuse");
+    if (!file.error.empty())
+        return skip(rs::pfcheck, proves, "unavailable: " + file.error);
+    if (int e = sys_.set_param(name); e)
+        return row(rs::pfcheck, proves, 0, e, "pf_set_param failed");
+    ++tracked_;
+    const std::string mode = "stall=" + file.path();
+    idle_process p(program_, workdir_, name, user_a, mode.c_str());
+    std::string got;
+    if (!p.error.empty())
+        got = p.error;
+    else if (!file.read_requested(deadline_seconds))
+        got = "the process did not read its FUSE page";
+    else if (write(p.release_fd, "w", 1) != 1 || !waits_within(p.pid, deadline_seconds))
+        got = "the process's mmap did not wait behind the stalled read";
+    if (!got.empty()) {
+        file.release();
+        return fact(rs::pfcheck, proves, false, "the stalled process starts", got);
+    }
+    child_call reader([&] {
+        pf_stat st{};
+        return sys_.get_info(name, &st);
+    });
+    bool reader_waits = waits_within(reader.pid(), deadline_seconds);
+    child_call exec(
+        [&] { return idle_process(program_, workdir_, name, 0).error.empty() ? 0 : 1; });
+    int exec_answer = reader_waits ? exec.answer(deadline_seconds) : -1;
+    child_call cleanup([&] { return sys_.cleanup(); });
+    int cleanup_answer = reader_waits ? cleanup.answer(deadline_seconds) : -1;
+    file.release(); // before the calls are reaped: they may wait on it
+    int late_cleanup = cleanup_answer >= 0 ? cleanup_answer : cleanup.answer(deadline_seconds);
+    int read_answer = reader.answer(deadline_seconds);
+    if (late_cleanup == 0)
+        tracked_ = 0;
+    auto answer = [](int e) {
+        return e < 0 ? std::string("did not return in 10 s") : e == 0 ? "returned" : errno_name(e);
+    };
+    got = !reader_waits
+              ? "pf_get_info did not wait for the stalled layout"
+              : "exec: " + answer(exec_answer) + "; pf_cleanup: " + answer(cleanup_answer) +
+                    "; pf_get_info, once the page was served: " + answer(read_answer);
+    fact(
+        rs::pfcheck, proves,
+        reader_waits && exec_answer == 0 && cleanup_answer == 0 && read_answer >= 0,
+        "exec and pf_cleanup return while pf_get_info waits, which returns once the page is served",
+        got);
+    p.finish();
 }
 
 // Past the cap on chunks (4,096 per generation), a fault still counts in
@@ -608,8 +695,8 @@ void table::chunk_cap(const memory_cgroup& cg, std::optional<long>& slab) {
                                : "total " + std::to_string(first.cow_page_faults) + ", " +
                                      std::to_string(lost) + " in no VMA, logged " +
                                      std::to_string(logged) + " time(s)";
-    fact(rs::pfcheck, proves, holds,
-         "total >= 4160, >= 64 in no VMA, logged once for two calls", got);
+    fact(rs::pfcheck, proves, holds, "total >= 4160, >= 64 in no VMA, logged once for two calls",
+         got);
 }
 
 // The counters are charged to the memory cgroup of the task that faults:
@@ -640,10 +727,11 @@ void table::limits() {
     first_failure = 0;
     for (uid_t u : {user_b, user_c})
         for (int i = 0; i < unprivileged_names; ++i)
-            if (int e = as_user(u, [&] {
-                    return sys_.set_param("abi_" + std::to_string(u % 100) + "_" +
-                                          std::to_string(i));
-                });
+            if (int e = as_user(u,
+                                [&] {
+                                    return sys_.set_param("abi_" + std::to_string(u % 100) + "_" +
+                                                          std::to_string(i));
+                                });
                 e && !first_failure)
                 first_failure = e;
     row(rs::pfcheck, "three users may track 16 names each", 0, first_failure);
@@ -665,8 +753,7 @@ void table::cleanup() {
     pf_stat st{};
     row(rs::course, "pf_cleanup succeeds", 0, sys_.cleanup());
     row(rs::course, "pf_cleanup twice is EACCES", EACCES, sys_.cleanup());
-    row(rs::course, "pf_get_info after pf_cleanup is EACCES", EACCES,
-        sys_.get_info("abi_a", &st));
+    row(rs::course, "pf_get_info after pf_cleanup is EACCES", EACCES, sys_.get_info("abi_a", &st));
     row(rs::course, "pf_set_param after pf_cleanup starts again", 0, sys_.set_param("abi_a"));
     row(rs::course, "pf_get_info on a name tracked before the cleanup is EINVAL", EINVAL,
         sys_.get_info("abi_perm", &st));
@@ -675,8 +762,8 @@ void table::cleanup() {
 
 std::vector<abi_row> table::run() {
     if (!mem_.ok) {
-        rows_.push_back({.proves = "the test arena can be mapped", .got = errno,
-                         .note = "mmap failed"});
+        rows_.push_back(
+            {.proves = "the test arena can be mapped", .got = errno, .note = "mmap failed"});
         return rows_;
     }
     environment();
@@ -695,6 +782,7 @@ std::vector<abi_row> table::run() {
             chunk_cap(cg, slab);
             memcg_charge(cg, slab);
         }
+        stalled_layout();
         limits();
     } else {
         skip(rs::course, "permission and limit rows (they start processes as other users)",
@@ -727,15 +815,44 @@ nlohmann::json to_json(const std::vector<abi_row>& rows) {
     return out;
 }
 
+namespace {
+
+// Maps the page of the file at `path` and reads it, in a thread, through
+// /proc/self/mem: a get_user_pages() that holds this address space's mmap
+// lock until the page is served.
+bool start_stalled_read(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    void* p = fd < 0 ? MAP_FAILED : mmap(nullptr, page, PROT_READ, MAP_SHARED, fd, 0);
+    if (mem < 0 || p == MAP_FAILED)
+        return false;
+    auto at = static_cast<off64_t>(reinterpret_cast<std::uintptr_t>(p));
+    std::thread([mem, at] {
+        char c;
+        (void)!pread64(mem, &c, 1, at);
+    }).detach();
+    return true;
+}
+
+} // namespace
+
 int idle_main(int ready_fd, int release_fd, const std::string& mode) {
+    const std::string stall = "stall=";
+    bool stalls = mode.rfind(stall, 0) == 0;
     if (mode == "nodump" && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         return 1;
     if (mode == "sparse" && !record_zero_page_cows(capped_pages, chunk_pages))
+        return 1;
+    if (stalls && !start_stalled_read(mode.substr(stall.size())))
         return 1;
     char c = 'r';
     if (write(ready_fd, &c, 1) != 1)
         return 1;
     close(ready_fd);
+    // Told to, the main thread maps a page: a writer of the mmap lock, which
+    // waits behind the stalled read, and every later reader behind it.
+    if (stalls && read(release_fd, &c, 1) == 1)
+        mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     while (read(release_fd, &c, 1) > 0) {
     }
     return 0;

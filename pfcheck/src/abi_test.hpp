@@ -38,7 +38,9 @@ nlohmann::json to_json(const std::vector<abi_row>& rows);
 
 // The idle process of the permission and chunk-cap rows: says it is ready,
 // waits for release; first, in `mode` "nodump", it makes itself
-// non-dumpable, in "sparse" it records 4,160 pages one per chunk.
+// non-dumpable, in "sparse" it records 4,160 pages one per chunk, in
+// "stall=PATH" it stalls its own address space on the page of the FUSE
+// file at PATH (and, at the first byte of release, queues a writer).
 int idle_main(int ready_fd, int release_fd, const std::string& mode);
 
 } // namespace pfcheck
