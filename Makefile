@@ -2,8 +2,9 @@
 # pfcheck's front door. The two commands (README.md):
 #   make        build the patched kernel, boot it under QEMU, run the checks,
 #               write results/$(ARCH)/
-#   make check  every test: host unit tests (CTest), then the in-guest suite on
-#               the patched kernel for i386 and x86_64
+#   make check  every test: host unit tests (CTest), that every mutant still
+#               applies, then the in-guest suite on the patched kernel for
+#               i386 and x86_64
 # Both install the Debian packages they need first (as root).
 #
 # Knobs: ARCH=i386|x86_64  ACCEL=tcg|kvm  KSRC=/path/to/linux
@@ -59,6 +60,8 @@ counters: host
 	$(HARNESS) run --arch $(ARCH) --mode counters --name counters-$(ARCH) $(HARNESS_ARGS)
 
 check: unit
+	@echo "== every mutant still applies to the series"
+	$(HARNESS) mutants --apply-only
 	@for arch in $(CHECK_ARCHS); do \
 	  echo "== in-guest suite, $$arch"; \
 	  $(HARNESS) run --arch $$arch --mode check $(HARNESS_ARGS) || exit $$?; \

@@ -41,6 +41,29 @@ mutant_row run_one(const options& o, const mutant& m, const std::string& base_na
     return row;
 }
 
+// Puts the tree back to the plain series, so the next build is the real one.
+void restore_series(const options& o) {
+    std::string why;
+    run_lock tree(o.cache / "locks" / "tree-debian-6.1.lock", "the kernel tree debian-6.1");
+    if (auto t = debian_tree(o.cache, why))
+        apply_series(*t, fs::absolute(o.project) / "patch" / "linux-6.1", why);
+}
+
+// Whether each mutant still applies to the series as it is (a change to the
+// series can break one silently until it runs): git am only. 0 when all do.
+int check_mutants_apply(const options& o, const std::vector<mutant>& mutants) {
+    int broken = 0;
+    for (const auto& m : mutants) {
+        std::string why;
+        bool applies = series_applies(options_for(o, m, "mutants"), why);
+        broken += !applies;
+        say("mutant", m.name + (applies ? ": applies" : ": DOES NOT APPLY: " + why));
+    }
+    restore_series(o);
+    std::printf("%zu mutants apply, %d do not\n", mutants.size() - broken, broken);
+    return broken ? exit_code::failed : exit_code::passed;
+}
+
 // Each mutant on top of the 6.1 series must be caught, with the diagnosis
 // its patch announces. Writes results/mutants/summary.{md,csv,tex} and state.json.
 int run_mutants(const options& o, const std::vector<std::string>& only) {
@@ -50,15 +73,13 @@ int run_mutants(const options& o, const std::vector<std::string>& only) {
         std::fprintf(stderr, "pfcheck-harness: no mutants selected in %s\n", dir.c_str());
         return exit_code::usage;
     }
+    if (o.apply_only)
+        return check_mutants_apply(o, mutants);
     std::string base_name = o.out_name.empty() ? "mutants" : o.out_name;
     std::vector<mutant_row> rows;
     for (const auto& m : mutants)
         rows.push_back(run_one(o, m, base_name));
-    // Put the tree back to the plain series, so the next build is the real one.
-    std::string why;
-    run_lock tree(o.cache / "locks" / "tree-debian-6.1.lock", "the kernel tree debian-6.1");
-    if (auto t = debian_tree(o.cache, why))
-        apply_series(*t, fs::absolute(o.project) / "patch" / "linux-6.1", why);
+    restore_series(o);
 
     fs::path out = fs::absolute(o.results) / base_name;
     fs::create_directories(out);
@@ -338,6 +359,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     std::vector<std::string> only;
     mutants->add_option("--mutant", only, "only these mutants (file stems)");
+    mutants->add_flag("--apply-only", o.apply_only,
+                      "only check that each mutant applies to the series (no build, no boot)");
     for (auto* sub : {run, mutants, bench, submission, grade})
         add_common_options(sub, o);
     run->add_option("--extra-patch", o.extra_patches,

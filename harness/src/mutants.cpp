@@ -51,7 +51,8 @@ std::string failed_checks(const collected& c) {
 }
 
 // The line that names the injected bug: a kernel report (a KASAN
-// use-after-free, say), or a failed check's message.
+// use-after-free, say), or a failed check, its name (a KUnit case's) or
+// its message.
 std::optional<std::string> naming_line(const mutant& m, const collected& c) {
     if (m.expect.empty())
         return std::nullopt;
@@ -59,7 +60,7 @@ std::optional<std::string> naming_line(const mutant& m, const collected& c) {
         if (l.find(m.expect) != std::string::npos)
             return "the kernel reported a bug: " + l;
     for (const auto& f : c.failures)
-        if (f.message.find(m.expect) != std::string::npos)
+        if (describe(f).find(m.expect) != std::string::npos)
             return describe(f);
     return std::nullopt;
 }

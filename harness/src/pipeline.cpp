@@ -323,4 +323,16 @@ run_result run_all(options o) {
     return boot_and_judge(o, context_of(o, src.tree, series, out_dir), *image, *initrd);
 }
 
+bool series_applies(options o, std::string& why) {
+    o.project = fs::absolute(o.project);
+    auto locks = lock_run(o);
+    sources src;
+    if (!choose_tree(o, src, why))
+        return false;
+    choose_series(o, src.tree);
+    for (auto& p : o.extra_patches)
+        p = fs::absolute(p);
+    return apply_series(src.tree, o.series, why, o.extra_patches);
+}
+
 } // namespace harness

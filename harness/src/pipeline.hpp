@@ -54,9 +54,10 @@ struct options {
     // copy of the kernel tree, with its own build directories, so that jobs
     // do not wait for each other's tree lock.
     int slot = 0;
-    std::string qemu;      // QEMU program (default: qemu-system-ARCH)
-    bool pristine = false; // Debian's 6.1 without any patch (the benchmarks' baseline)
-    bool icount = false;   // QEMU -icount: guest time counts guest instructions
+    std::string qemu;        // QEMU program (default: qemu-system-ARCH)
+    bool pristine = false;   // Debian's 6.1 without any patch (the benchmarks' baseline)
+    bool apply_only = false; // mutants: only check that each applies (no build, no boot)
+    bool icount = false;     // QEMU -icount: guest time counts guest instructions
     // The insn_marks plugin (two-vCPU benchmarks, clock=marks): loaded into
     // QEMU, its log in the run's directory (insn_marks.log). Empty: none.
     std::filesystem::path plugin;
@@ -75,6 +76,10 @@ struct run_result {
 run_result fail(const std::string& step, const std::string& why);
 
 run_result run_all(options o);
+
+// Whether the run's series, and its extra patches, apply to the tree it
+// would build (no build, no boot); `why` says why not.
+bool series_applies(options o, std::string& why);
 
 // pfcheck's commit (git rev-parse --short HEAD of `project`), "" outside git.
 std::string project_commit(const std::filesystem::path& project);

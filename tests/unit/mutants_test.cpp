@@ -65,6 +65,17 @@ BOOST_AUTO_TEST_CASE(a_kernel_report_can_name_the_bug) {
     BOOST_TEST(r.diagnosis == "the kernel reported a bug: BUG: KASAN: use-after-free in pf_fault");
 }
 
+BOOST_AUTO_TEST_CASE(a_kunit_case_can_name_the_bug) {
+    mutant m{.name = "reserve_by_record", .expect = "pf_test_privileged_reserve"};
+    auto r = judge_mutant(m, "i386",
+                          failed_with({{check_kind::kunit, "pf_stat.pf_test_privileged_reserve",
+                                        "the KUnit test case failed (see console.log)"}}),
+                          1);
+    BOOST_TEST((r.result == mutant_outcome::killed));
+    BOOST_TEST(r.diagnosis == "kunit pf_stat.pf_test_privileged_reserve: the KUnit test case "
+                              "failed (see console.log)");
+}
+
 BOOST_AUTO_TEST_CASE(survivors_and_errors) {
     mutant m{.name = "shifted", .expect = "shifted"};
     BOOST_TEST(outcome_text(judge_mutant(m, "i386", {.code = exit_code::passed}, 1)) == "SURVIVED");
