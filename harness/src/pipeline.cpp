@@ -288,6 +288,26 @@ void settle_counters_mode(options& o) {
         o.pristine = true;
 }
 
+namespace {
+
+// The run's kernel tree, chosen and synced, with its series (`series`
+// names it) and extra patches applied; on failure `step` is "source" or
+// "patch". The caller holds the run's locks.
+bool patch_tree(options& o, sources& src, std::string& series, std::string& step,
+                std::string& why) {
+    step = "source";
+    if (!choose_tree(o, src, why))
+        return false;
+    series = choose_series(o, src.tree);
+    say("source", src.tree.id + " (" + src.tree.version + "), series: " + series);
+    for (auto& p : o.extra_patches)
+        p = fs::absolute(p);
+    step = "patch";
+    return apply_series(src.tree, o.series, why, o.extra_patches);
+}
+
+} // namespace
+
 run_result run_all(options o) {
     o.project = fs::absolute(o.project);
     settle_counters_mode(o);
@@ -303,14 +323,8 @@ run_result run_all(options o) {
         write_not_judged(context_of(o, src.tree, series, out_dir), r.reason);
         return r;
     };
-    if (!choose_tree(o, src, why))
-        return not_judged("source", why);
-    series = choose_series(o, src.tree);
-    say("source", src.tree.id + " (" + src.tree.version + "), series: " + series);
-    for (auto& p : o.extra_patches)
-        p = fs::absolute(p);
-    if (!apply_series(src.tree, o.series, why, o.extra_patches))
-        return not_judged("patch", why);
+    if (!patch_tree(o, src, series, step, why))
+        return not_judged(step, why);
 
     auto image = build_image(o, src.tree, out_dir, why);
     if (!image)
@@ -327,12 +341,8 @@ bool series_applies(options o, std::string& why) {
     o.project = fs::absolute(o.project);
     auto locks = lock_run(o);
     sources src;
-    if (!choose_tree(o, src, why))
-        return false;
-    choose_series(o, src.tree);
-    for (auto& p : o.extra_patches)
-        p = fs::absolute(p);
-    return apply_series(src.tree, o.series, why, o.extra_patches);
+    std::string series, step;
+    return patch_tree(o, src, series, step, why);
 }
 
 } // namespace harness
